@@ -1,0 +1,311 @@
+"""The engine façade: deploy models, start instances, complete tasks, fire timers, route messages.
+
+Built once with its collaborators passed in. Every method takes a SQLAlchemy ``Session``, flushes,
+and leaves the commit (or rollback) to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from copy import deepcopy
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine import audit, clock
+from engine.errors import (
+    ConflictError,
+    NotAllowedError,
+    TaskNotFoundError,
+    TaskNotReadyError,
+)
+from engine.forms import validate_task_data
+from engine.messaging import MessageRouter
+from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.runtime import (
+    ACTIVE,
+    Actor,
+    StepOutcome,
+    errored_tasks,
+    project_human_tasks,
+    project_waits,
+    run_engine_steps,
+    status_of,
+)
+from engine.scripting import make_script_engine
+from engine.services import ServiceRegistry
+from engine.specs import ModelFile, resolve_lane_role
+from engine.store import SpecCache, StateSerializer, get_instance, latest_version
+
+
+def json_safe(value: Any) -> Any:
+    """Task data as plain JSON (dates and decimals become strings) for audit rows."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class Engine:
+    """Runs BPMN models on SpiffWorkflow with durable, queryable state."""
+
+    def __init__(self, *, roles: Mapping[str, str] | None = None, services: ServiceRegistry | None = None,
+                 now: clock.Clock | None = None, script_time_limit: float = 2.0) -> None:
+        clock.install()
+        self.roles = dict(roles or {})
+        self.services = services or ServiceRegistry()
+        self.now = now
+        self.script_engine = make_script_engine(self.services, time_limit=script_time_limit)
+        self.serializer = StateSerializer()
+        self.specs = SpecCache()
+        self.messages = MessageRouter(self)
+
+    # --- models ----------------------------------------------------------------------------------
+
+    def deploy(self, session: Session, models: list[ModelFile], actor: str | None = None) -> list[ProcessVersion]:
+        """Store a new version of each model whose content changed; returns the versions stored."""
+        stored = []
+        for model in models:
+            exists = session.scalars(select(ProcessVersion.id).where(
+                ProcessVersion.process_id == model.process_id,
+                ProcessVersion.content_hash == model.content_hash)).first()
+            if exists is not None:
+                continue
+            version = ProcessVersion(
+                process_id=model.process_id, name=model.name, content_hash=model.content_hash,
+                source_file=model.source_file, bpmn_xml=model.bpmn_xml, dmn_files=model.dmn_files,
+                forms=model.forms, start_messages=model.start_messages, deployed_by=actor,
+                deployed_at=self.clock_now())
+            session.add(version)
+            stored.append(version)
+            audit.record(session, "model_deployed", instance_id=None, actor=actor,
+                         process_id=model.process_id, content_hash=model.content_hash)
+        session.flush()
+        return stored
+
+    # --- instances -------------------------------------------------------------------------------
+
+    def clock_now(self) -> Any:
+        """The engine's current time (injected clock or the real one)."""
+        with clock.use_clock(self.now):
+            return clock.now()
+
+    def start(self, session: Session, process_id: str, data: Mapping[str, Any] | None = None,
+              actor: Actor | None = None, *, organisation: str | None = None,
+              business_key: str | None = None) -> ProcessInstance:
+        """Start the latest version of a process and run it to its first wait."""
+        actor = actor or Actor.system()
+        version = latest_version(session, process_id)
+        workflow = self._new_workflow(version, data)
+        instance = self._create_instance(session, version, actor, organisation or actor.organisation, business_key)
+        audit.record(session, "instance_started", instance_id=instance.id, actor=actor.username,
+                     process_id=process_id, version_id=version.id, data=json_safe(dict(data or {})))
+        self.advance(session, instance, workflow, actor)
+        return instance
+
+    def _new_workflow(self, version: ProcessVersion, data: Mapping[str, Any] | None) -> BpmnWorkflow:
+        spec, subprocess_specs = self.specs.get(version)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        if data:
+            workflow.task_tree.data.update(deepcopy(dict(data)))
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(deepcopy(dict(data)))
+        return workflow
+
+    def _create_instance(self, session: Session, version: ProcessVersion, actor: Actor,
+                         organisation: str | None, business_key: str | None) -> ProcessInstance:
+        moment = self.clock_now()
+        instance = ProcessInstance(
+            process_version=version, process_version_id=version.id, process_id=version.process_id,
+            status="running", state="{}", serializer_version=self.serializer.version,
+            organisation=organisation, business_key=business_key, started_by=actor.username,
+            started_at=moment, updated_at=moment)
+        session.add(instance)
+        session.flush()
+        return instance
+
+    def load(self, instance: ProcessInstance) -> BpmnWorkflow:
+        """Rebuild an instance's workflow, with our restricted script engine attached again."""
+        spec, subprocess_specs = self.specs.get(instance.process_version)
+        workflow = self.serializer.loads(instance.state, spec, subprocess_specs)
+        # The serializer does not keep the script engine: without this the instance would run
+        # scripts with SpiffWorkflow's unrestricted default.
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def advance(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                actor: Actor, *, depth: int = 0) -> StepOutcome:
+        """Step, save, project tasks and waits, record failures, then route thrown messages."""
+        outcome = run_engine_steps(workflow, self.now)
+        self.save(session, instance, workflow, failed=outcome.failure is not None)
+        if outcome.failure is not None:
+            failure = outcome.failure
+            session.add(Incident(instance_id=instance.id, task_id=failure.task_id,
+                                 task_spec_id=failure.task_spec_id, message=failure.message,
+                                 stack=failure.stack, status="open", created_at=self.clock_now()))
+            audit.record(session, "incident", instance_id=instance.id, actor=actor.username,
+                         task_id=failure.task_id, task_spec=failure.task_spec_id, message=failure.message)
+        self.flush(session)
+        for event in outcome.events:
+            self.messages.route(session, event, source=instance, depth=depth)
+        return outcome
+
+    def save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
+             failed: bool = False) -> None:
+        """Write the workflow state and its projections onto the instance."""
+        instance.state = self.serializer.dumps(workflow)
+        instance.serializer_version = self.serializer.version
+        if instance.status not in ("suspended", "terminated"):
+            instance.status = status_of(workflow, failed)
+        instance.updated_at = self.clock_now()
+        if instance.status == "completed":
+            instance.ended_at = instance.updated_at
+        with clock.use_clock(self.now):
+            project_human_tasks(session, instance, workflow, self.lane_role)
+            project_waits(session, instance, workflow, self.messages.expected_correlations)
+
+    def flush(self, session: Session) -> None:
+        """Flush, turning a lost optimistic-lock race into a ConflictError."""
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            raise ConflictError("the process instance was changed by someone else: reload and retry") from exc
+
+    def lane_role(self, lane: str | None) -> str | None:
+        """The role key of a lane (the lane name itself when no role catalogue is configured)."""
+        if lane is None:
+            return None
+        if not self.roles:
+            return lane
+        return resolve_lane_role(lane, self.roles)
+
+    # --- human tasks -----------------------------------------------------------------------------
+
+    def get_task(self, session: Session, task_id: str) -> HumanTask:
+        """A projected human task by id."""
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise TaskNotFoundError(f"no task {task_id}", task_id=task_id)
+        return row
+
+    @staticmethod
+    def may_work_on(row: HumanTask, actor: Actor) -> bool:
+        """Whether the actor may claim or complete the task: assignee, or role and organisation match."""
+        if row.assigned_user is not None:
+            return row.assigned_user == actor.username
+        if row.role is None or row.role not in actor.roles:
+            return False
+        return row.organisation is None or row.organisation == actor.organisation
+
+    def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor,
+                      *, expected_version: int | None = None) -> ProcessInstance:
+        """Validate and submit a human task's data, then run the instance to its next wait."""
+        row = self.get_task(session, task_id)
+        if row.status != "ready":
+            raise TaskNotReadyError(f"task {task_id} is {row.status}", task_id=task_id, status=row.status)
+        if not self.may_work_on(row, actor):
+            raise NotAllowedError(f"{actor.username} may not complete task {task_id}", task_id=task_id)
+        instance = get_instance(session, row.instance_id)
+        self._check_workable(instance, expected_version)
+        schema = (instance.process_version.forms or {}).get(row.form_key or "")
+        if schema is not None:
+            validate_task_data(schema, data)
+        workflow = self.load(instance)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise TaskNotReadyError(f"task {task_id} is not ready", task_id=task_id)
+        before = json_safe(task.data)
+        task.data.update(deepcopy(dict(data)))
+        task.run()
+        row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
+        audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
+                     task_spec=row.task_spec_id, changes=audit.data_diff(before, json_safe(task.data)))
+        self.advance(session, instance, workflow, actor)
+        return instance
+
+    @staticmethod
+    def _check_workable(instance: ProcessInstance, expected_version: int | None) -> None:
+        if instance.status not in ACTIVE:
+            raise TaskNotReadyError(f"instance {instance.id} is {instance.status}",
+                                    instance_id=instance.id, status=instance.status)
+        if expected_version is not None and expected_version != instance.version:
+            raise ConflictError(f"instance {instance.id} changed (version {instance.version}, "
+                                f"you had {expected_version})", instance_id=instance.id)
+
+    def claim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
+        """Assign a ready task of one's role to oneself."""
+        row = self.get_task(session, task_id)
+        if row.status != "ready":
+            raise TaskNotReadyError(f"task {task_id} is {row.status}", task_id=task_id)
+        if not self.may_work_on(row, actor):
+            raise NotAllowedError(f"{actor.username} may not claim task {task_id}", task_id=task_id)
+        row.assigned_user = actor.username
+        audit.record(session, "task_claimed", instance_id=row.instance_id, actor=actor.username, task_id=task_id)
+        session.flush()
+        return row
+
+    def unclaim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
+        """Give a claimed task back to its role's queue."""
+        row = self.get_task(session, task_id)
+        if row.assigned_user != actor.username:
+            raise NotAllowedError(f"task {task_id} is not assigned to {actor.username}", task_id=task_id)
+        row.assigned_user = None
+        audit.record(session, "task_unclaimed", instance_id=row.instance_id, actor=actor.username, task_id=task_id)
+        session.flush()
+        return row
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def retry(self, session: Session, instance_id: int, actor: Actor) -> ProcessInstance:
+        """Run the failed steps of an instance in error again (after the cause was fixed)."""
+        instance = get_instance(session, instance_id)
+        if instance.status != "error":
+            raise TaskNotReadyError(f"instance {instance_id} is {instance.status}, not in error",
+                                    instance_id=instance_id)
+        workflow = self.load(instance)
+        for task in errored_tasks(workflow):
+            task._set_state(TaskState.READY)
+        for incident in session.scalars(select(Incident).where(
+                Incident.instance_id == instance_id, Incident.status == "open")):
+            incident.status, incident.resolved_at, incident.resolved_by = "resolved", self.clock_now(), actor.username
+        instance.status = "running"
+        audit.record(session, "retry", instance_id=instance_id, actor=actor.username)
+        self.advance(session, instance, workflow, actor)
+        return instance
+
+    def terminate(self, session: Session, instance_id: int, actor: Actor, reason: str = "") -> ProcessInstance:
+        """Stop an instance for good: its tasks are cancelled and its timers dropped."""
+        instance = get_instance(session, instance_id)
+        if instance.status in ("completed", "terminated"):
+            raise TaskNotReadyError(f"instance {instance_id} is already {instance.status}", instance_id=instance_id)
+        workflow = self.load(instance)
+        workflow.cancel()
+        instance.status, instance.ended_at = "terminated", self.clock_now()
+        self.save(session, instance, workflow)
+        audit.record(session, "terminated", instance_id=instance_id, actor=actor.username, reason=reason)
+        self.flush(session)
+        return instance
+
+    def set_suspended(self, session: Session, instance_id: int, actor: Actor, suspended: bool) -> ProcessInstance:
+        """Suspend (no completions, no timers) or resume an instance."""
+        instance = get_instance(session, instance_id)
+        if suspended and instance.status not in ACTIVE:
+            raise TaskNotReadyError(f"instance {instance_id} is {instance.status}", instance_id=instance_id)
+        if not suspended and instance.status != "suspended":
+            raise TaskNotReadyError(f"instance {instance_id} is not suspended", instance_id=instance_id)
+        workflow = self.load(instance)
+        instance.status = "suspended" if suspended else status_of(workflow, failed=False)
+        self.save(session, instance, workflow)
+        audit.record(session, "suspended" if suspended else "resumed", instance_id=instance_id,
+                     actor=actor.username)
+        self.flush(session)
+        return instance
+
+    def waiting_message_names(self, workflow: BpmnWorkflow) -> list[str]:
+        """Names of messages the workflow is waiting for (diagnostics)."""
+        return [t.task_spec.event_definition.name for t in workflow.event_manager.tasks.values()
+                if isinstance(t.task_spec.event_definition, MessageEventDefinition)]

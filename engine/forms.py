@@ -1,0 +1,34 @@
+"""Validation of user-task data against the task's JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.validators import validator_for
+
+from engine.errors import FormValidationError
+
+_FORMAT_CHECKER = FormatChecker()
+
+
+def field_path(error_path: Any) -> str:
+    """Dotted path of a field, ``members.0.birth_date``; the empty path is the form itself."""
+    return ".".join(str(part) for part in error_path) or "_form"
+
+
+def validate_task_data(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+    """Raise FormValidationError listing every invalid field, or return quietly."""
+    validator_cls = validator_for(schema, default=Draft202012Validator)
+    validator = validator_cls(schema, format_checker=_FORMAT_CHECKER)
+    fields: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            # jsonschema reports a missing property on its parent; point at the field itself.
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = [*path, missing]
+        fields.setdefault(field_path(path), []).append(error.message)
+    if fields:
+        raise FormValidationError(f"{len(fields)} field(s) are not valid", fields=fields)

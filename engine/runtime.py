@@ -1,0 +1,199 @@
+"""Stepping workflows and projecting what they wait for (human tasks, timers, messages) into rows."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+
+ACTIVE = ("running", "waiting")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with roles in one organisation, or the system (timers, messages)."""
+
+    username: str
+    roles: frozenset[str] = frozenset()
+    organisation: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        """The engine itself, for steps nobody clicked."""
+        return cls(username=name)
+
+
+@dataclass
+class StepFailure:
+    """What went wrong while stepping: becomes an incident on the instance."""
+
+    message: str
+    stack: str
+    task_id: str | None = None
+    task_spec_id: str | None = None
+
+
+@dataclass
+class StepOutcome:
+    """The result of running engine steps: thrown messages and, maybe, a failure."""
+
+    events: list[BpmnEvent] = field(default_factory=list)
+    failure: StepFailure | None = None
+
+
+def run_engine_steps(workflow: BpmnWorkflow, now: clock.Clock | None) -> StepOutcome:
+    """Run automatic steps until the workflow waits; a failing step is caught, not raised."""
+    outcome = StepOutcome()
+    try:
+        with clock.use_clock(now):
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+    except Exception as exc:  # noqa: BLE001 - any error inside a model becomes an incident
+        outcome.failure = _failure_from(exc)
+    outcome.events = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
+    return outcome
+
+
+def _failure_from(exc: BaseException) -> StepFailure:
+    task = getattr(exc, "task", None)
+    message = str(exc)
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        message = f"{message} ({'; '.join(notes)})"
+    return StepFailure(
+        message=message or exc.__class__.__name__,
+        stack="".join(traceback.format_exception(exc)),
+        task_id=str(task.id) if task is not None else None,
+        task_spec_id=task.task_spec.bpmn_id if task is not None else None,
+    )
+
+
+def errored_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Tasks left in ERROR by a failed step (retried by setting them READY again)."""
+    return list(workflow.get_tasks(state=TaskState.ERROR))
+
+
+def status_of(workflow: BpmnWorkflow, failed: bool) -> str:
+    """Instance status derived from the workflow: completed / error / running / waiting."""
+    if failed:
+        return "error"
+    if workflow.completed:
+        return "completed"
+    if workflow.get_tasks(state=TaskState.READY, manual=True):
+        return "running"
+    return "waiting"
+
+
+# --- human tasks -------------------------------------------------------------------------------
+
+
+def _properties(task_spec: Any) -> dict[str, str]:
+    extensions = getattr(task_spec, "extensions", None) or {}
+    return dict(extensions.get("properties") or {})
+
+
+def _due_at(props: dict[str, str], created: datetime) -> datetime | None:
+    due_in = props.get("dueIn")
+    if not due_in:
+        return None
+    parsed = TimerEventDefinition.parse_iso_duration(due_in.strip("\"'"))
+    return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+
+
+def project_human_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                        lane_role: Callable[[str | None], str | None]) -> None:
+    """Make the ready rows of ``human_task`` equal the workflow's ready manual tasks."""
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    existing = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready")
+    ).all()
+    for row in existing:
+        if row.id not in ready:
+            row.status = "cancelled"
+            row.completed_at = clock.now()
+    known = {row.id for row in existing}
+    for task_id, task in ready.items():
+        if task_id not in known:
+            session.add(_human_task_row(instance, task, lane_role))
+
+
+def _human_task_row(instance: ProcessInstance, task: Any, lane_role: Callable[[str | None], str | None]) -> HumanTask:
+    spec = task.task_spec
+    props = _properties(spec)
+    created = clock.now()
+    extensions = getattr(spec, "extensions", None) or {}
+    return HumanTask(
+        id=str(task.id), instance_id=instance.id, process_id=instance.process_id,
+        task_spec_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
+        role=lane_role(spec.lane), organisation=instance.organisation,
+        form_key=props.get("formJsonSchemaFilename"), ui_form_key=props.get("formUiSchemaFilename"),
+        instructions=extensions.get("instructionsForEndUser"), status="ready",
+        created_at=created, due_at=_due_at(props, created),
+    )
+
+
+# --- timers and message subscriptions ----------------------------------------------------------
+
+
+def _timer_due(task: Any) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
+        value = value.get("next") if value.get("cycles") else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+def _waiting_event_tasks(workflow: BpmnWorkflow) -> Iterable[Any]:
+    return [t for t in workflow.event_manager.tasks.values() if t.has_state(TaskState.WAITING)]
+
+
+def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                  expected_correlations: Callable[[Any, MessageEventDefinition], dict[str, Any]]) -> None:
+    """Rewrite the instance's timer and message-subscription rows from its waiting events."""
+    session.execute(delete(Timer).where(Timer.instance_id == instance.id))
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    if instance.status not in ACTIVE:
+        return
+    for task in _waiting_event_tasks(workflow):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, TimerEventDefinition):
+            due = _timer_due(task)
+            if due is not None:
+                session.add(Timer(instance_id=instance.id, task_id=str(task.id),
+                                  task_spec_id=task.task_spec.bpmn_id, due_at=due))
+        elif isinstance(definition, MessageEventDefinition):
+            session.add(MessageSubscription(
+                instance_id=instance.id, task_id=str(task.id), message_name=definition.name,
+                correlations=expected_correlations(task, definition),
+            ))
+
+
+def flatten_correlations(correlations: dict[str, Any]) -> dict[str, Any]:
+    """SpiffWorkflow keys correlations as {key: {property: value}}; routing needs {property: value}."""
+    flat: dict[str, Any] = {}
+    for value in correlations.values():
+        if isinstance(value, dict):
+            flat.update(value)
+    return flat
+
+
+def correlations_match(expected: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """A subscription matches when every value it expects was sent, equal."""
+    return all(name in sent and sent[name] == value for name, value in expected.items())

@@ -1,0 +1,196 @@
+"""Starting instances, completing tasks, projection, permissions, versions, audit, incidents."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import (
+    Engine,
+    FormValidationError,
+    NotAllowedError,
+    TaskNotReadyError,
+)
+from engine.models import AuditEvent, HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.specs import ModelFile, read_models
+from tests.engine.conftest import CASE_MANAGER, COORD, FORMS, MODELS, OTHER_ORG_COORD
+
+
+def edited(model: ModelFile, old: str, new: str) -> ModelFile:
+    """A copy of a model with its BPMN text edited (and its hash recomputed)."""
+    return ModelFile(**{**model.__dict__, "bpmn_xml": model.bpmn_xml.replace(old, new), "content_hash": ""})
+
+
+def test_start_projects_first_user_task(deployed: Engine, session: Session, clock) -> None:
+    instance = deployed.start(session, "approval", {"household": "H1"}, COORD)
+    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
+    assert instance.status == "running"
+    assert [(r.task_spec_id, r.role, r.organisation, r.status) for r in rows] == [
+        ("fill", "coordinatore", "capofila", "ready")]
+    row = rows[0]
+    assert row.name == "Compila la richiesta"
+    assert row.lane == "Coordinatore di progetto"
+    assert row.form_key == "approval_fill.schema.json"
+    assert row.instructions == "Scrivi un titolo."
+    assert row.due_at == clock() + timedelta(days=2)
+
+
+def test_state_is_stored_without_spec(deployed: Engine, session: Session) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    assert '"spec"' not in instance.state
+    # Task specs (names, scripts) live in the version, not in every instance.
+    assert "title.upper()" not in instance.state
+    assert "Compila la richiesta" not in instance.state
+    assert instance.serializer_version == "1.5"
+
+
+def test_complete_runs_script_and_hands_next_task_to_other_role(deployed: Engine, session: Session,
+                                                                ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.complete_task(session, fill.id, {"title": "Casa per H1", "amount": 12.5}, COORD)
+    review = ready_task(session, instance.id, "review")
+    assert review.role == "case_manager"
+    workflow = deployed.load(instance)
+    assert workflow.get_task_from_id(__import__("uuid").UUID(review.id)).data["summary"] == "CASA PER H1"
+    assert session.get(HumanTask, fill.id).status == "completed"
+    assert session.get(HumanTask, fill.id).completed_by == "anna"
+    deployed.complete_task(session, review.id, {"approved": True}, CASE_MANAGER)
+    assert instance.status == "completed"
+    assert instance.ended_at is not None
+
+
+def test_form_data_is_validated_against_schema(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    with pytest.raises(FormValidationError) as caught:
+        deployed.complete_task(session, fill.id, {"title": "x", "amount": -1, "due": "31/02/2026"}, COORD)
+    assert set(caught.value.fields) == {"title", "amount", "due"}
+    with pytest.raises(FormValidationError) as missing:
+        deployed.complete_task(session, fill.id, {}, COORD)
+    assert list(missing.value.fields) == ["title"]
+    assert session.get(HumanTask, fill.id).status == "ready"
+
+
+def test_only_the_right_role_and_organisation_may_complete(deployed: Engine, session: Session,
+                                                          ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    with pytest.raises(NotAllowedError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, CASE_MANAGER)
+    with pytest.raises(NotAllowedError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, OTHER_ORG_COORD)
+    deployed.claim(session, fill.id, COORD)
+    colleague = COORD.__class__("dario", COORD.roles, COORD.organisation)
+    with pytest.raises(NotAllowedError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, colleague)
+    deployed.unclaim(session, fill.id, COORD)
+    deployed.complete_task(session, fill.id, {"title": "abc"}, colleague)
+
+
+def test_completed_task_cannot_be_completed_again(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    with pytest.raises(TaskNotReadyError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+
+
+def test_audit_records_start_and_completion_with_data_diff(deployed: Engine, session: Session,
+                                                          ready_task) -> None:
+    instance = deployed.start(session, "approval", {"household": "H1"}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                             .order_by(AuditEvent.id)).all()
+    assert [e.kind for e in events] == ["instance_started", "task_completed"]
+    assert events[1].actor == "anna"
+    assert events[1].details["changes"] == {"title": {"old": None, "new": "abc"}}
+
+
+def test_deploy_stores_one_version_per_content_hash(engine: Engine, session: Session, tmp_path) -> None:
+    models = read_models([MODELS / "approval.bpmn"], FORMS)
+    assert len(engine.deploy(session, models)) == 1
+    assert engine.deploy(session, models) == []
+    changed = edited(models[0], "Rivedi", "Rivedi bene")
+    assert len(engine.deploy(session, [changed])) == 1
+    count = session.scalar(select(func.count()).select_from(ProcessVersion)
+                           .where(ProcessVersion.process_id == "approval"))
+    assert count == 2
+
+
+def test_instances_stay_on_their_version(engine: Engine, session: Session, ready_task) -> None:
+    models = read_models([MODELS / "approval.bpmn"], FORMS)
+    engine.deploy(session, models)
+    old = engine.start(session, "approval", {}, COORD)
+    renamed = edited(models[0], "Compila la richiesta", "Compila v2")
+    engine.deploy(session, [renamed])
+    new = engine.start(session, "approval", {}, COORD)
+    assert new.process_version_id != old.process_version_id
+    assert ready_task(session, new.id, "fill").name == "Compila v2"
+    # The old instance keeps running on its own version.
+    engine.complete_task(session, ready_task(session, old.id, "fill").id, {"title": "abc"}, COORD)
+    assert ready_task(session, old.id, "review").name == "Rivedi"
+
+
+def test_failing_service_becomes_incident_and_retry_resumes(deployed: Engine, session: Session,
+                                                           services, ready_task) -> None:
+    instance = deployed.start(session, "service_call", {"household": "H9"}, COORD)
+    assert instance.status == "error"
+    incident = session.scalars(select(Incident).where(Incident.instance_id == instance.id)).one()
+    assert incident.task_spec_id == "record"
+    assert "record_referral" in incident.message
+    assert incident.status == "open"
+    # The fix: the operation gets registered; retry runs the failed step again.
+    services.register("record_referral", lambda household: {"id": 41, "household": household})
+    deployed.retry(session, instance.id, COORD)
+    assert instance.status == "running"
+    assert session.get(Incident, incident.id).status == "resolved"
+    check = ready_task(session, instance.id, "check")
+    workflow = deployed.load(instance)
+    assert workflow.get_task_from_id(__import__("uuid").UUID(check.id)).data["referral"] == {
+        "id": 41, "household": "H9"}
+    kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id)).all()
+    assert "incident" in kinds and "retry" in kinds
+
+
+def test_dangerous_script_in_a_deployed_model_becomes_incident(engine: Engine, session: Session) -> None:
+    # Validation refuses this at deploy; the runtime must hold even if a bad model got in.
+    models = read_models([MODELS / "approval.bpmn"], FORMS)
+    evil = edited(models[0], "summary = title.upper()", "summary = ().__class__.__base__.__subclasses__()")
+    engine.deploy(session, [evil])
+    instance = engine.start(session, "approval", {}, COORD)
+    fill = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).one()
+    engine.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    assert instance.status == "error"
+    incident = session.scalars(select(Incident).where(Incident.instance_id == instance.id)).one()
+    assert incident.task_spec_id == "summarise"
+    assert "__class__" in incident.message
+
+
+def test_terminate_and_suspend(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.set_suspended(session, instance.id, COORD, True)
+    with pytest.raises(TaskNotReadyError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    deployed.set_suspended(session, instance.id, COORD, False)
+    assert instance.status == "running"
+    deployed.terminate(session, instance.id, COORD, reason="duplicato")
+    assert instance.status == "terminated"
+    assert session.get(HumanTask, fill.id).status == "cancelled"
+
+
+def test_task_list_query_reads_only_the_projection(deployed: Engine, session: Session, count_queries) -> None:
+    for _ in range(3):
+        deployed.start(session, "approval", {}, COORD)
+    session.flush()
+    with count_queries() as statements:
+        rows = session.scalars(select(HumanTask).where(HumanTask.status == "ready",
+                                                       HumanTask.role == "coordinatore")).all()
+    assert len(rows) >= 3
+    assert len(statements) == 1
+    assert "process_instance" not in statements[0]
