@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv assets db run test lint bench
+.PHONY: help venv assets translations db run test lint bench
 
 help:
 	@echo "targets: venv assets db run test lint bench"
@@ -33,6 +33,13 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -qq --progress-bar off -e '.[test]'
 	@touch $@
+
+# Compiled message catalogues (.mo) are build output: made from the committed .po files.
+PO_FILES := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+translations: $(MO_FILES)
+webapp/translations/%/LC_MESSAGES/messages.mo: webapp/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 # Front-end packages: nothing to do until the repository has a package.json.
 assets:
@@ -50,14 +57,14 @@ assets:
 
 # --- running -----------------------------------------------------------------------------------
 
-db: venv
+db: venv translations
 	$(PIS2) db upgrade
 	$(PIS2) processes deploy processes
 	$(PIS2) demo seed
 
 # The worker runs in the background for as long as the web server does; stopping the server
 # (Ctrl-C, SIGTERM or its own exit) stops the worker too.
-run: venv assets db
+run: venv assets translations db
 	@$(PIS2) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; echo "worker stopped"' EXIT; \
 	trap 'exit 130' INT TERM; \
@@ -94,7 +101,7 @@ export LANE_SUMMARY
 
 # Both lanes always run; the target fails if either lane fails (pytest's "no tests" exit 5 is not
 # a failure). The PostgreSQL lane starts its own throw-away server (tests/pg_server.py).
-test: venv assets
+test: venv assets translations
 	@mkdir -p $(ARTIFACTS); rm -f $(ARTIFACTS)/junit-sqlite.xml $(ARTIFACTS)/junit-postgres.xml; \
 	echo "=== lane 1/2: SQLite ==="; \
 	sqlite_rc=0; PIS2_TEST_DB=sqlite $(BIN)/pytest -q --junitxml=$(ARTIFACTS)/junit-sqlite.xml \

@@ -7,17 +7,18 @@ and leaves the commit (or rollback) to the caller.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from copy import deepcopy
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, clock
 from engine.errors import (
@@ -141,18 +142,24 @@ class Engine:
                 actor: Actor, *, depth: int = 0) -> StepOutcome:
         """Step, save, project tasks and waits, record failures, then route thrown messages."""
         outcome = run_engine_steps(workflow, self.now)
-        self.save(session, instance, workflow, failed=outcome.failure is not None)
-        if outcome.failure is not None:
-            failure = outcome.failure
-            session.add(Incident(instance_id=instance.id, task_id=failure.task_id,
-                                 task_spec_id=failure.task_spec_id, message=failure.message,
-                                 stack=failure.stack, status="open", created_at=self.clock_now()))
-            audit.record(session, "incident", instance_id=instance.id, actor=actor.username,
-                         task_id=failure.task_id, task_spec=failure.task_spec_id, message=failure.message)
-        self.flush(session)
-        for event in outcome.events:
-            self.messages.route(session, event, source=instance, depth=depth)
+        with self.conflicts_reported():
+            self.save(session, instance, workflow, failed=outcome.failure is not None)
+            if outcome.failure is not None:
+                self._record_incident(session, instance, outcome, actor)
+            session.flush()
+            for event in outcome.events:
+                self.messages.route(session, event, source=instance, depth=depth)
         return outcome
+
+    def _record_incident(self, session: Session, instance: ProcessInstance, outcome: StepOutcome,
+                         actor: Actor) -> None:
+        failure = outcome.failure
+        assert failure is not None
+        session.add(Incident(instance_id=instance.id, task_id=failure.task_id,
+                             task_spec_id=failure.task_spec_id, message=failure.message,
+                             stack=failure.stack, status="open", created_at=self.clock_now()))
+        audit.record(session, "incident", instance_id=instance.id, actor=actor.username,
+                     task_id=failure.task_id, task_spec=failure.task_spec_id, message=failure.message)
 
     def save(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *,
              failed: bool = False) -> None:
@@ -168,12 +175,19 @@ class Engine:
             project_human_tasks(session, instance, workflow, self.lane_role)
             project_waits(session, instance, workflow, self.messages.expected_correlations)
 
-    def flush(self, session: Session) -> None:
-        """Flush, turning a lost optimistic-lock race into a ConflictError."""
+    @staticmethod
+    @contextmanager
+    def conflicts_reported() -> Iterator[None]:
+        """Turn a lost optimistic-lock race (at any flush, autoflush included) into a ConflictError."""
         try:
-            session.flush()
+            yield
         except StaleDataError as exc:
             raise ConflictError("the process instance was changed by someone else: reload and retry") from exc
+
+    def flush(self, session: Session) -> None:
+        """Flush, reporting a lost race as a ConflictError."""
+        with self.conflicts_reported():
+            session.flush()
 
     def lane_role(self, lane: str | None) -> str | None:
         """The role key of a lane (the lane name itself when no role catalogue is configured)."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.models import Message, MessageSubscription, ProcessInstance, ProcessVersion
@@ -36,7 +36,7 @@ class MessageRouter:
         for prop in definition.correlation_properties:
             try:
                 value = self.engine.script_engine.environment.evaluate(prop.retrieval_expression, task.data)
-            except Exception:  # noqa: BLE001, S112 - a value not known yet simply does not constrain
+            except Exception:  # noqa: S112 - a value not known yet simply does not constrain
                 continue
             values[prop.name] = json_safe(value)
         return values
@@ -153,7 +153,7 @@ class MessageRouter:
                         correlations.setdefault(key, {})[prop.name] = message.correlations[prop.name]
             try:
                 workflow.send_event(BpmnEvent(definition, payload=message.payload, correlations=correlations))
-            except Exception:  # noqa: BLE001 - not waiting, or the payload lacks a correlation value
+            except Exception:
                 return False
             return True
         return False

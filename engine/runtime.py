@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
@@ -61,7 +61,7 @@ def run_engine_steps(workflow: BpmnWorkflow, now: clock.Clock | None) -> StepOut
         with clock.use_clock(now):
             workflow.refresh_timers()
             workflow.do_engine_steps()
-    except Exception as exc:  # noqa: BLE001 - any error inside a model becomes an incident
+    except Exception as exc:
         outcome.failure = _failure_from(exc)
     outcome.events = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
     return outcome
@@ -130,15 +130,25 @@ def project_human_tasks(session: Session, instance: ProcessInstance, workflow: B
             session.add(_human_task_row(instance, task, lane_role))
 
 
+def task_organisation(data: dict[str, Any], role: str | None, default: str | None) -> str | None:
+    """Which organisation's staff get a task: ``task_organisations[role]`` in the instance data
+    (the partner that holds that role for this case), else the instance's own organisation."""
+    chosen = data.get("task_organisations")
+    if isinstance(chosen, dict) and role in chosen:
+        return str(chosen[role])
+    return default
+
+
 def _human_task_row(instance: ProcessInstance, task: Any, lane_role: Callable[[str | None], str | None]) -> HumanTask:
     spec = task.task_spec
     props = _properties(spec)
     created = clock.now()
     extensions = getattr(spec, "extensions", None) or {}
+    role = lane_role(spec.lane)
     return HumanTask(
         id=str(task.id), instance_id=instance.id, process_id=instance.process_id,
         task_spec_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-        role=lane_role(spec.lane), organisation=instance.organisation,
+        role=role, organisation=task_organisation(task.data, role, instance.organisation),
         form_key=props.get("formJsonSchemaFilename"), ui_form_key=props.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"), status="ready",
         created_at=created, due_at=_due_at(props, created),

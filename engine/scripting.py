@@ -25,7 +25,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -57,7 +57,7 @@ class ScriptTimeoutError(ScriptError):
 
 def today() -> date:
     """Return today's date in UTC."""
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def add_working_days(d: date | str, n: int) -> date:
@@ -148,11 +148,16 @@ def _compile(source: str, mode: str) -> _Compiled:
         tree = ast.parse(source, SCRIPT_FILENAME, mode)
     except SyntaxError as err:
         return _Compiled(None, f"SyntaxError: {err.msg} (line {err.lineno})", err.lineno)
+    # RestrictedPython only fails imports when they run; refusing them here lets the model validator
+    # report them.
+    errors = [f"Line {node.lineno}: import statements are not allowed." for node in ast.walk(tree)
+              if isinstance(node, ast.Import | ast.ImportFrom)]
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(tree, SCRIPT_FILENAME)
-    if result.errors:
-        match = _LINE_PREFIX.match(result.errors[0])
-        return _Compiled(None, "; ".join(result.errors), int(match.group(1)) if match else None)
+    errors.extend(result.errors)
+    if errors:
+        match = _LINE_PREFIX.match(errors[0])
+        return _Compiled(None, "; ".join(errors), int(match.group(1)) if match else None)
     return _Compiled(result.code, None, None)
 
 
@@ -234,9 +239,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         deadline = time.monotonic() + self.time_limit
         limit = self.time_limit
 
-        # A tracer rather than a signal: it works in any thread, and it sees every line of the script
-        # and of the Python functions it calls, including `while True: pass`.
+        # A tracer rather than a signal: it works in any thread. Script frames are traced per opcode
+        # because `while True: pass` jumps back within one line and so never emits a line event.
         def tracer(frame: types.FrameType, event: str, arg: Any) -> Any:
+            if event == "call" and frame.f_code.co_filename == SCRIPT_FILENAME:
+                frame.f_trace_opcodes = True
             if time.monotonic() > deadline:
                 raise ScriptTimeoutError(f"script exceeded its time limit of {limit:g} s")
             return tracer

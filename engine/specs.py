@@ -14,7 +14,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine import validation as rules
 from engine.errors import ModelValidationError, Problem
+from engine.scripting import compile_check
 from engine.validation import ParsedDocument, resolve_lane_role
 
 __all__ = ["ModelFile", "parse_model", "read_models", "resolve_lane_role", "safe_xml_parser", "validate"]
@@ -127,7 +128,8 @@ def _load(paths: Iterable[Path], forms_dir: Path,
     process_ids = {p.get("id") for d in docs for p in d.root.xpath("./bpmn:process", namespaces=rules.NS)}
     known = {(p.file, p.element_id) for p in own if p.element_id and p.element_id not in process_ids}
     spiff = [p for p in _spiff_problems(docs) if (p.file, p.element_id) not in known]
-    return docs, sorted(set(problems + own + spiff), key=_sort_key), forms
+    one_line = {replace(p, message=_one_line(p.message)) for p in problems + own + spiff}
+    return docs, sorted(one_line, key=_sort_key), forms
 
 
 def _sort_key(problem: Problem) -> tuple[str, int, str, str]:
@@ -171,14 +173,14 @@ def _read_document(path: Path, problems: list[Problem]) -> ParsedDocument | None
 
 def _parse_bytes(file: str, data: bytes) -> tuple[Any, list[Problem]]:
     """(root element, []) or (None, [problem]); entity declarations are always refused."""
-    refused = [Problem(file, _line_of(data, b"<!ENTITY"), None, "entity declarations are not allowed")]
-    if b"<!ENTITY" in data:
-        return None, refused  # never hand a possible entity bomb to the parser at all
+    if b"<!DOCTYPE" in data and b"<!ENTITY" in data:
+        # Never hand a possible entity bomb to the parser at all.
+        return None, [Problem(file, _line_of(data, b"<!ENTITY"), None, "entity declarations are not allowed")]
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         message = _POSITION.sub("", exc.msg)  # the line is in the Problem already
-        if "amplification" in message or "entit" in message.lower():
+        if "amplification" in message or "entity reference loop" in message:
             message = f"entity declarations are not allowed ({message})"
         return None, [Problem(file, exc.lineno, None, message)]
     dtd = root.getroottree().docinfo.internalDTD
@@ -204,7 +206,6 @@ def _decode(data: bytes, root: Any) -> str:
 
 def _rule_problems(docs: list[ParsedDocument], forms: rules.FormStore,
                    roles: Mapping[str, str]) -> list[Problem]:
-    compile_check = _compile_check
     decision_files: dict[str, str] = {}
     problems: list[Problem] = []
     for doc in (d for d in docs if d.kind == "dmn"):
@@ -228,19 +229,6 @@ def _duplicate_decision(doc: ParsedDocument, seen: dict[str, str]) -> list[Probl
         return [Problem(doc.path, doc.root.sourceline, decision, message)]
     seen[decision] = doc.path
     return []
-
-
-def _compile_check(source: str, mode: str) -> str | None:
-    """The restricted compile check of engine.scripting; a plain compile when it is not available."""
-    try:  # imported lazily: engine.scripting is optional for validation
-        from engine.scripting import compile_check
-    except ImportError:
-        try:
-            compile(source, "<model>", mode)
-        except SyntaxError as exc:
-            return f"SyntaxError: {exc.msg} (line {exc.lineno})"
-        return None
-    return compile_check(source, mode)
 
 
 _xsd_lock = threading.Lock()  # an lxml XMLSchema keeps the error log of its last run on itself
@@ -286,7 +274,7 @@ def _ids_by_line(root: Any) -> dict[int, str]:
 def _short_xsd_message(message: str) -> str:
     message = _short_tag(message)
     head, sep, _ = message.partition(" Expected is")
-    return f"{head}" if sep and len(message) > 200 else message
+    return head if sep and len(message) > 200 else message
 
 
 def _spiff_problems(docs: list[ParsedDocument]) -> list[Problem]:
@@ -332,8 +320,9 @@ def _spiff_problem(exc: Exception, file: str, process_id: str | None,
     file = exc.file_name if exc.file_name in lines else file
     element_id = exc.id or process_id
     line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number > 0 else None
-    line = line or lines[file].get(element_id or "")
-    return Problem(file, line, element_id, _one_line(". ".join([str(exc.args[0]), *exc.notes])))
+    line = line or lines.get(file, {}).get(element_id or "")
+    # Exception.__str__: SpiffWorkflow's own __str__ appends ". " and its notes.
+    return Problem(file, line, element_id, _one_line(". ".join([Exception.__str__(exc), *exc.notes])))
 
 
 def _one_line(text: str) -> str:

@@ -33,7 +33,7 @@ FORM_UI_SCHEMA = "formUiSchemaFilename"
 
 # An unquoted ISO 8601 duration, date(time) or cycle: SpiffWorkflow evaluates timer bodies as Python,
 # where `PT1H` is an unknown name and `2025-01-01` a syntax error.
-_ISO_8601 = re.compile(r"(R\d*/)?(P[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}[\dT:.,+\-Z]*)(/\S*)?")
+_ISO_8601 = re.compile(r"(R\d*/)?(P(?=[^/]*\d)[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}[\dT:.,+\-Z]*)(/\S*)?")
 # SpiffWorkflow's DMNEngine turns `?` outside quotes into the input value (`4 < ? < 6`).
 _DMN_PLACEHOLDER = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
@@ -215,7 +215,7 @@ def check_file_name(doc: ParsedDocument) -> list[Problem]:
     if len(processes) != 1 or not executable_processes(doc.root):
         return []
     process_id = processes[0].get("id")
-    if file_stem(doc.path) == process_id:
+    if not process_id or file_stem(doc.path) == process_id:
         return []
     return [doc.problem(processes[0], f"file name should be {process_id}.bpmn")]
 

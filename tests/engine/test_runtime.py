@@ -14,7 +14,7 @@ from engine import (
     NotAllowedError,
     TaskNotReadyError,
 )
-from engine.models import AuditEvent, HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.models import AuditEvent, HumanTask, Incident, ProcessVersion
 from engine.specs import ModelFile, read_models
 from tests.engine.conftest import CASE_MANAGER, COORD, FORMS, MODELS, OTHER_ORG_COORD
 
@@ -154,7 +154,8 @@ def test_failing_service_becomes_incident_and_retry_resumes(deployed: Engine, se
     assert workflow.get_task_from_id(__import__("uuid").UUID(check.id)).data["referral"] == {
         "id": 41, "household": "H9"}
     kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id)).all()
-    assert "incident" in kinds and "retry" in kinds
+    assert "incident" in kinds
+    assert "retry" in kinds
 
 
 def test_dangerous_script_in_a_deployed_model_becomes_incident(engine: Engine, session: Session) -> None:
@@ -194,3 +195,13 @@ def test_task_list_query_reads_only_the_projection(deployed: Engine, session: Se
     assert len(rows) >= 3
     assert len(statements) == 1
     assert "process_instance" not in statements[0]
+
+
+def test_task_organisation_follows_the_case_partners(deployed: Engine, session: Session, ready_task) -> None:
+    # The case manager role is held by another partner for this case.
+    instance = deployed.start(session, "approval", {"task_organisations": {"case_manager": "partner"}}, COORD)
+    deployed.complete_task(session, ready_task(session, instance.id, "fill").id, {"title": "abc"}, COORD)
+    review = ready_task(session, instance.id, "review")
+    assert review.organisation == "partner"
+    with pytest.raises(NotAllowedError):
+        deployed.complete_task(session, review.id, {"approved": True}, CASE_MANAGER)  # capofila's

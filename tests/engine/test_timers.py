@@ -71,7 +71,8 @@ def test_two_workers_claim_different_timers(make_database, engine: Engine, clock
     with Session(db_engine) as first, Session(db_engine) as second, Session(db_engine) as third:
         mine = claim_due_timer(first, now)
         theirs = claim_due_timer(second, now)
-        assert mine is not None and theirs is not None
+        assert mine is not None
+        assert theirs is not None
         assert mine.id != theirs.id
         assert claim_due_timer(third, now) is None  # both rows are locked by the other two
     db_engine.dispose()
