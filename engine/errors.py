@@ -61,9 +61,13 @@ class FormValidationError(EngineError):
 
     code = "form_invalid"
 
-    def __init__(self, message: str, fields: dict[str, list[str]]) -> None:
+    def __init__(self, message: str, fields: dict[str, list[str]],
+                 rules: dict[str, list[tuple[str, Any]]] | None = None) -> None:
         super().__init__(message, fields=fields)
         self.fields = fields
+        # Per field, the JSON Schema keyword that failed and its value (e.g. ("minLength", 3)),
+        # so that a user interface can say it in the reader's language.
+        self.rules = rules or {}
 
 
 class ScriptError(EngineError):

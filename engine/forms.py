@@ -23,12 +23,15 @@ def validate_task_data(schema: Mapping[str, Any], data: Mapping[str, Any]) -> No
     validator_cls = validator_for(schema, default=Draft202012Validator)
     validator = validator_cls(schema, format_checker=_FORMAT_CHECKER)
     fields: dict[str, list[str]] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+    rules: dict[str, list[tuple[str, Any]]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(error.absolute_path)
         if error.validator == "required":
             # jsonschema reports a missing property on its parent; point at the field itself.
             missing = error.message.split("'")[1] if "'" in error.message else ""
             path = [*path, missing]
-        fields.setdefault(field_path(path), []).append(error.message)
+        name = field_path(path)
+        fields.setdefault(name, []).append(error.message)
+        rules.setdefault(name, []).append((str(error.validator), error.validator_value))
     if fields:
-        raise FormValidationError(f"{len(fields)} field(s) are not valid", fields=fields)
+        raise FormValidationError(f"{len(fields)} field(s) are not valid", fields=fields, rules=rules)

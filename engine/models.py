@@ -109,6 +109,9 @@ class HumanTask(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(200))
+    # Copied from the instance so that task lists need no join.
+    process_name: Mapped[str | None] = mapped_column(String(300))
+    business_key: Mapped[str | None] = mapped_column(String(200))
     task_spec_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(200))

@@ -147,6 +147,7 @@ def _human_task_row(instance: ProcessInstance, task: Any, lane_role: Callable[[s
     role = lane_role(spec.lane)
     return HumanTask(
         id=str(task.id), instance_id=instance.id, process_id=instance.process_id,
+        process_name=instance.process_version.name, business_key=instance.business_key,
         task_spec_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
         role=role, organisation=task_organisation(task.data, role, instance.organisation),
         form_key=props.get("formJsonSchemaFilename"), ui_form_key=props.get("formUiSchemaFilename"),

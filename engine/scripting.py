@@ -81,23 +81,51 @@ def add_working_days(d: date | str, n: int) -> date:
 _EXCLUDED_SAFE_BUILTINS = {"__build_class__", "setattr", "delattr", "_getattr_"}
 SCRIPT_BUILTINS: dict[str, Any] = {
     **{k: v for k, v in safe_builtins.items() if k not in _EXCLUDED_SAFE_BUILTINS},
-    "min": min, "max": max, "sum": sum, "sorted": sorted, "reversed": reversed, "any": any, "all": all,
-    "enumerate": enumerate, "zip": zip, "map": map, "filter": filter,
-    "dict": dict, "list": list, "set": set, "frozenset": frozenset, "tuple": tuple,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "sorted": sorted,
+    "reversed": reversed,
+    "any": any,
+    "all": all,
+    "enumerate": enumerate,
+    "zip": zip,
+    "map": map,
+    "filter": filter,
+    "dict": dict,
+    "list": list,
+    "set": set,
+    "frozenset": frozenset,
+    "tuple": tuple,
     # limited_range caps ranges at 1000 items, one cheap guard against list(range(10**9)).
     "range": limited_range,
 }
 
 # Helpers that task data must not shadow (checked before every script, as TaskDataEnvironment does).
 DEFAULT_HELPERS: dict[str, Any] = {
-    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
-    "Decimal": Decimal, "math": math, "today": today, "add_working_days": add_working_days,
+    "datetime": datetime,
+    "date": date,
+    "timedelta": timedelta,
+    "timezone": timezone,
+    "Decimal": Decimal,
+    "math": math,
+    "today": today,
+    "add_working_days": add_working_days,
 }
 
 _INPLACE_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "@=": operator.imatmul,
-    "<<=": operator.ilshift, ">>=": operator.irshift, "&=": operator.iand, "^=": operator.ixor,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "@=": operator.imatmul,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "^=": operator.ixor,
     "|=": operator.ior,
 }
 
@@ -150,8 +178,11 @@ def _compile(source: str, mode: str) -> _Compiled:
         return _Compiled(None, f"SyntaxError: {err.msg} (line {err.lineno})", err.lineno)
     # RestrictedPython only fails imports when they run; refusing them here lets the model validator
     # report them.
-    errors = [f"Line {node.lineno}: import statements are not allowed." for node in ast.walk(tree)
-              if isinstance(node, ast.Import | ast.ImportFrom)]
+    errors = [
+        f"Line {node.lineno}: import statements are not allowed."
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compiler(tree, SCRIPT_FILENAME)
     errors.extend(result.errors)
@@ -185,8 +216,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     value of an expression. Memory use is not bounded (see the module docstring).
     """
 
-    def __init__(self, extra_helpers: Mapping[str, Any] | None = None,
-                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+    def __init__(self, extra_helpers: Mapping[str, Any] | None = None, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
         helpers = {**DEFAULT_HELPERS, **(extra_helpers or {})}
         bad = sorted(name for name in helpers if name.startswith("_"))
         if bad:
@@ -194,8 +224,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(helpers)
         self.time_limit = time_limit
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         """Return the value of ``expression`` with the task data ``context`` as variables."""
         code = _compiled_code(expression, "eval")
         namespace = copy.copy(self.globals)
@@ -204,8 +235,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         namespace.update(_GUARDS)
         return self._run(code, namespace)
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: Mapping[str, Any] | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
         """Run ``script`` with the task data ``context`` as its globals, keeping what it assigns."""
         self.check_for_overwrite(context, external_context or {})
         code = _compiled_code(script, "exec")
@@ -227,12 +257,18 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 f"following variable or field name(s) to something else: {sorted(clashes)}"
             )
 
-    def _remove_globals_and_functions_from_context(self, context: dict[str, Any],
-                                                   external_context: Mapping[str, Any] | None = None) -> None:
+    def _remove_globals_and_functions_from_context(
+        self, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> None:
         for key in list(context):
             value = context[key]
-            if (key in _GUARDS or key in self.globals or (external_context and key in external_context)
-                    or callable(value) or isinstance(value, types.ModuleType)):
+            if (
+                key in _GUARDS
+                or key in self.globals
+                or (external_context and key in external_context)
+                or callable(value)
+                or isinstance(value, types.ModuleType)
+            ):
                 del context[key]
 
     def _run(self, code: types.CodeType, namespace: dict[str, Any]) -> Any:
@@ -261,13 +297,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class RestrictedScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine using :class:`RestrictedEnvironment` and a :class:`ServiceRegistry`."""
 
-    def __init__(self, environment: RestrictedEnvironment | None = None,
-                 services: ServiceRegistry | None = None) -> None:
+    def __init__(
+        self, environment: RestrictedEnvironment | None = None, services: ServiceRegistry | None = None
+    ) -> None:
         super().__init__(environment=environment or RestrictedEnvironment())
         self.services = services if services is not None else ServiceRegistry()
 
-    def call_service(self, task: Any, operation_name: str, operation_params: Mapping[str, Any],
-                     **kwargs: Any) -> str:
+    def call_service(self, task: Any, operation_name: str, operation_params: Mapping[str, Any], **kwargs: Any) -> str:
         """Call a registered operation for a service task and return its result as a JSON string.
 
         Spiff's service task passes parameters as ``{name: {"value": v, "type": t}}`` and ``json.loads``
@@ -277,15 +313,15 @@ class RestrictedScriptEngine(PythonScriptEngine):
             params = {name: _param_value(param) for name, param in operation_params.items()}
             return json.dumps(self.services.call(operation_name, params), default=str)
         except Exception as err:
-            raise WorkflowTaskException(f"service '{operation_name}' failed: {err}", task=task,
-                                        exception=err) from err
+            raise WorkflowTaskException(f"service '{operation_name}' failed: {err}", task=task, exception=err) from err
 
 
 def _param_value(param: Any) -> Any:
     return param["value"] if isinstance(param, Mapping) and "value" in param else param
 
 
-def make_script_engine(services: ServiceRegistry | None = None,
-                       time_limit: float = DEFAULT_TIME_LIMIT) -> RestrictedScriptEngine:
+def make_script_engine(
+    services: ServiceRegistry | None = None, time_limit: float = DEFAULT_TIME_LIMIT
+) -> RestrictedScriptEngine:
     """Build the restricted script engine every workflow instance must be given (also after loading)."""
     return RestrictedScriptEngine(RestrictedEnvironment(time_limit=time_limit), services)

@@ -9,6 +9,7 @@ import json
 import threading
 from collections import OrderedDict
 from copy import deepcopy
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -57,16 +58,10 @@ def _uuid(value: str) -> Any:
     return UUID(value)
 
 
-class _DecimalConverter:
-    """Task data may carry euro amounts as Decimal; keep them exact through JSON."""
-
-    @staticmethod
-    def to_dict(value: Decimal) -> str:
-        return str(value)
-
-    @staticmethod
-    def from_dict(value: str) -> Decimal:
-        return Decimal(value)
+def _register_plain_types(registry: Any) -> None:
+    """Scripts may put euro amounts (Decimal) and calendar dates into task data: keep both exact."""
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), "Decimal")
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]), "date")
 
 
 class StateSerializer:
@@ -78,7 +73,7 @@ class StateSerializer:
         config = deepcopy(SPIFF_CONFIG)
         config[BpmnWorkflow] = _StateOnlyWorkflowConverter
         registry = BpmnWorkflowSerializer.configure(config)
-        registry.register(Decimal, _DecimalConverter.to_dict, _DecimalConverter.from_dict)
+        _register_plain_types(registry)
         self._serializer = BpmnWorkflowSerializer(registry)
         self._full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(deepcopy(SPIFF_CONFIG)))
 

@@ -363,9 +363,10 @@ def demo_group() -> None:
 
 @demo_group.command("seed")
 def demo_seed() -> None:
-    """One demo user per role, password 'demo' (idempotent)."""
-    from webapp.demo import seed_demo
+    """One demo user per role, password 'demo', and a few cases in progress (idempotent)."""
+    from webapp.demo import seed_demo, seed_demo_cases
 
     created = seed_demo(db.session)
+    cases = seed_demo_cases(db.session, _engine())
     db.session.commit()
-    click.echo(f"demo accounts ready ({created} new); password: demo")
+    click.echo(f"demo accounts ready ({created} new, password: demo); {cases} demo case(s) started")

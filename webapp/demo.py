@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casefile import accounts
+from engine import Actor, Engine
+from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from casefile.roles import ROLES
 from webapp.auth import hash_password
 
@@ -36,3 +39,35 @@ def seed_demo(session: Session) -> int:
                                  password_hash=password, full_name=f"Demo {ROLES[role]}")
             created += 1
     return created
+
+
+DEMO_REFERRALS = [
+    {"household_name": "Famiglia Rossi", "referring_org": "Polo di Inclusione Sociale Nord",
+     "referring_worker": "Dott.ssa Bianchi", "referral_source": "servizio_sociale_territoriale"},
+    {"household_name": "Sig. Haddad e figli", "referring_org": "Servizio Adulti in Difficoltà",
+     "referring_worker": "Dott. Ferrero", "referral_source": "sad"},
+    {"household_name": "Famiglia Ionescu", "referring_org": "Lo.C.A.Re.",
+     "referring_worker": "Sig.ra Gallo", "referral_source": "locare"},
+]
+
+
+def seed_demo_cases(session: Session, engine: Engine) -> int:
+    """A few intake cases at different steps, so each demo role has something to do (once only)."""
+    deployed = session.scalar(select(func.count()).select_from(ProcessVersion)
+                              .where(ProcessVersion.process_id == "intake"))
+    started = session.scalar(select(func.count()).select_from(ProcessInstance))
+    if not deployed or started:
+        return 0
+    coordinator = Actor("coordinatore", frozenset({"coordinatore"}), "capofila")
+    today = engine.clock_now().date().isoformat()
+    for steps, referral in enumerate(DEMO_REFERRALS):
+        instance = engine.start(session, "intake", {}, coordinator, business_key=referral["household_name"])
+        answers = [
+            {**referral, "referral_date": today, "urgency": "altro", "housing_need_type": "emergenza_abitativa"},
+            {"ack_date": today},
+        ]
+        for data in answers[:steps]:
+            task = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                           HumanTask.status == "ready")).one()
+            engine.complete_task(session, task.id, data, coordinator)
+    return len(DEMO_REFERRALS)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 @dataclass
 class Choice:
@@ -102,3 +104,26 @@ def read_form(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, A
         if raw != "":
             data[name] = _coerce(prop, raw)
     return data
+
+
+def _rule_message(keyword: str, value: Any) -> str:
+    messages = {
+        "required": lambda: _("Campo obbligatorio."),
+        "minLength": lambda: _("Scrivi almeno %(n)s caratteri.", n=value),
+        "maxLength": lambda: _("Scrivi al massimo %(n)s caratteri.", n=value),
+        "minimum": lambda: _("Il valore minimo è %(n)s.", n=value),
+        "maximum": lambda: _("Il valore massimo è %(n)s.", n=value),
+        "format": lambda: _("Data non valida.") if value in ("date", "date-time") else _("Formato non valido."),
+        "enum": lambda: _("Scegli un valore dall'elenco."),
+        "oneOf": lambda: _("Scegli un valore dall'elenco."),
+        "const": lambda: _("Questa conferma è obbligatoria."),
+        "type": lambda: _("Inserisci un numero.") if value in ("number", "integer") else _("Valore non valido."),
+        "pattern": lambda: _("Formato non valido."),
+        "additionalProperties": lambda: _("Campo non previsto dal modulo."),
+    }
+    return messages.get(keyword, lambda: _("Valore non valido."))()
+
+
+def localized_errors(rules: Mapping[str, list[tuple[str, Any]]]) -> dict[str, list[str]]:
+    """Field errors in the reader's language, from the failed JSON Schema keywords."""
+    return {name: [_rule_message(keyword, value) for keyword, value in failed] for name, failed in rules.items()}

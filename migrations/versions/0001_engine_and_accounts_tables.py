@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:16:25.073634
+Create Date: 2026-11-25 14:26:43.558772
 """
 
 from alembic import op
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=True),
@@ -91,6 +91,8 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('process_name', sa.String(length=300), nullable=True),
+    sa.Column('business_key', sa.String(length=200), nullable=True),
     sa.Column('task_spec_id', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('lane', sa.String(length=200), nullable=True),
@@ -193,11 +195,11 @@ def upgrade() -> None:
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_role_user_id'), ['user_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_role_user_id'))
 
@@ -248,4 +250,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_event_instance_id'))
 
     op.drop_table('audit_event')
-    
+

@@ -158,18 +158,33 @@ def test_failing_service_becomes_incident_and_retry_resumes(deployed: Engine, se
     assert "retry" in kinds
 
 
-def test_dangerous_script_in_a_deployed_model_becomes_incident(engine: Engine, session: Session) -> None:
-    # Validation refuses this at deploy; the runtime must hold even if a bad model got in.
+DANGEROUS_SCRIPTS = [
+    "summary = ().__class__.__base__.__subclasses__()",
+    "import os\nsummary = os.popen('id').read()",
+    "summary = open('/etc/passwd').read()",
+    "summary = (x for x in ()).gi_frame.f_globals",
+    "summary = getattr(title, '__class__')",
+    "summary = __import__('os').environ",
+    "while True:\n    pass",
+]
+
+
+@pytest.mark.parametrize("script", DANGEROUS_SCRIPTS)
+def test_dangerous_script_in_a_deployed_model_becomes_incident(clock, services, session: Session,
+                                                              script: str) -> None:
+    # Validation refuses these at deploy; the runtime must hold even if a bad model got in.
+    engine = Engine(roles={"coordinatore": "Coordinatore di progetto", "case_manager": "Case manager"},
+                    services=services, now=clock, script_time_limit=0.3)
     models = read_models([MODELS / "approval.bpmn"], FORMS)
-    evil = edited(models[0], "summary = title.upper()", "summary = ().__class__.__base__.__subclasses__()")
-    engine.deploy(session, [evil])
+    engine.deploy(session, [edited(models[0], "summary = title.upper()", script)])
     instance = engine.start(session, "approval", {}, COORD)
     fill = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).one()
     engine.complete_task(session, fill.id, {"title": "abc"}, COORD)
     assert instance.status == "error"
     incident = session.scalars(select(Incident).where(Incident.instance_id == instance.id)).one()
     assert incident.task_spec_id == "summarise"
-    assert "__class__" in incident.message
+    assert incident.message
+    assert "summary" not in engine.load(instance).last_task.data  # nothing leaked into the data
 
 
 def test_terminate_and_suspend(deployed: Engine, session: Session, ready_task) -> None:
@@ -205,3 +220,19 @@ def test_task_organisation_follows_the_case_partners(deployed: Engine, session: 
     assert review.organisation == "partner"
     with pytest.raises(NotAllowedError):
         deployed.complete_task(session, review.id, {"approved": True}, CASE_MANAGER)  # capofila's
+
+
+def test_dates_and_decimals_survive_save_and_load(deployed: Engine, session: Session, ready_task) -> None:
+    from datetime import date
+    from decimal import Decimal
+    from uuid import UUID
+
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    workflow = deployed.load(instance)
+    task = workflow.get_task_from_id(UUID(fill.id))
+    task.data.update({"signed_on": date(2026, 3, 2), "rent": Decimal("512.30")})
+    deployed.save(session, instance, workflow)
+    restored = deployed.load(instance).get_task_from_id(UUID(fill.id)).data
+    assert restored["signed_on"] == date(2026, 3, 2)
+    assert restored["rent"] == Decimal("512.30")

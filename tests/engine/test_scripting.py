@@ -36,6 +36,7 @@ def env() -> RestrictedEnvironment:
 
 # --- normal scripts -----------------------------------------------------------------------------------
 
+
 def test_assignments_land_in_task_data(env: RestrictedEnvironment) -> None:
     data: dict[str, Any] = {"x": 21}
     assert env.execute("y = x * 2\nlabel = f'x={x}'", data) is True
@@ -133,8 +134,7 @@ def test_builtins_can_be_shadowed_by_task_data(env: RestrictedEnvironment) -> No
     ],
 )
 def test_evaluate(env: RestrictedEnvironment, expression: str, expected: Any) -> None:
-    data = {"decision": "accettato", "household": {"size": 3}, "n": 4,
-            "members": [{"name": "Ada"}, {"name": "Bo"}]}
+    data = {"decision": "accettato", "household": {"size": 3}, "n": 4, "members": [{"name": "Ada"}, {"name": "Bo"}]}
     assert env.evaluate(expression, data) == expected
     assert compile_check(expression, "eval") is None
 
@@ -165,6 +165,9 @@ def test_compile_errors_are_raised_not_swallowed(env: RestrictedEnvironment) -> 
 
 
 # --- dangerous scripts ----------------------------------------------------------------------------------
+
+# How a refusal shows: compile-time refusal, missing name, or a guard saying no.
+REFUSED = (SyntaxError, NameError, ImportError, NotImplementedError)
 
 # (expression, refused at compile time). ``{marker}`` becomes a path that must never be created.
 DANGEROUS_EXPRESSIONS = [
@@ -220,16 +223,16 @@ def marker(tmp_path: Path) -> Path:
     return tmp_path / "pwned"
 
 
-@pytest.mark.parametrize(("expression", "refused_at_compile"), DANGEROUS_EXPRESSIONS,
-                         ids=_ids(DANGEROUS_EXPRESSIONS))
-def test_dangerous_expressions_fail(env: RestrictedEnvironment, marker: Path, expression: str,
-                                    refused_at_compile: bool) -> None:
+@pytest.mark.parametrize(("expression", "refused_at_compile"), DANGEROUS_EXPRESSIONS, ids=_ids(DANGEROUS_EXPRESSIONS))
+def test_dangerous_expressions_fail(
+    env: RestrictedEnvironment, marker: Path, expression: str, refused_at_compile: bool
+) -> None:
     expression = expression.replace("{marker}", str(marker))
     data: dict[str, Any] = {"x": 1}
 
-    with pytest.raises(Exception):  # noqa: B017 - any refusal will do; what matters is no effect
+    with pytest.raises(REFUSED):
         env.evaluate(expression, data)
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(REFUSED):
         env.execute(f"leak = {expression}", data)
 
     assert data == {"x": 1}
@@ -237,14 +240,14 @@ def test_dangerous_expressions_fail(env: RestrictedEnvironment, marker: Path, ex
     assert (compile_check(expression, "eval") is not None) is refused_at_compile
 
 
-@pytest.mark.parametrize(("script", "refused_at_compile"), DANGEROUS_STATEMENTS,
-                         ids=_ids(DANGEROUS_STATEMENTS))
-def test_dangerous_statements_fail(env: RestrictedEnvironment, marker: Path, script: str,
-                                   refused_at_compile: bool) -> None:
+@pytest.mark.parametrize(("script", "refused_at_compile"), DANGEROUS_STATEMENTS, ids=_ids(DANGEROUS_STATEMENTS))
+def test_dangerous_statements_fail(
+    env: RestrictedEnvironment, marker: Path, script: str, refused_at_compile: bool
+) -> None:
     script = script.replace("{marker}", str(marker))
     data: dict[str, Any] = {"x": 1}
 
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(REFUSED):
         env.execute(script, data)
 
     assert "leak" not in data
@@ -252,18 +255,18 @@ def test_dangerous_statements_fail(env: RestrictedEnvironment, marker: Path, scr
     assert (compile_check(script, "exec") is not None) is refused_at_compile
 
 
-def test_environment_variables_stay_out_of_reach(env: RestrictedEnvironment,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variables_stay_out_of_reach(env: RestrictedEnvironment, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIS2_SECRET_FOR_TEST", "s3cret")
     data: dict[str, Any] = {}
     for script in ("leak = os.environ", "import os\nleak = os.environ", "leak = __import__('os').environ"):
-        with pytest.raises(Exception):  # noqa: B017
+        with pytest.raises(REFUSED):
             env.execute(script, data)
     assert data == {}
     assert os.environ["PIS2_SECRET_FOR_TEST"] == "s3cret"
 
 
 # --- time limit -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "script",
@@ -277,7 +280,7 @@ def test_infinite_loop_stops(script: str) -> None:
     env = RestrictedEnvironment(time_limit=0.2)
     tracer_before = sys.gettrace()
     started = time.monotonic()
-    with pytest.raises(ScriptTimeoutError, match="time limit of 0.2 s"):
+    with pytest.raises(ScriptTimeoutError, match=r"time limit of 0\.2 s"):
         env.execute(script, {})
     assert time.monotonic() - started < 2
     assert sys.gettrace() is tracer_before
@@ -301,7 +304,7 @@ def test_time_limit_works_in_a_thread() -> None:
     def run() -> None:
         try:
             env.execute("while True: pass", {})
-        except BaseException as err:  # noqa: BLE001 - handed back to the test thread
+        except BaseException as err:  # handed back to the test thread
             errors.append(err)
 
     thread = threading.Thread(target=run)
@@ -390,8 +393,7 @@ def test_workflow_with_dangerous_script_raises(marker: Path) -> None:
 
 
 def test_workflow_runtime_error_keeps_line_number() -> None:
-    workflow = _workflow(SCRIPT_TASK.replace("{script}", "y = 1\nz = missing + 1"), "True", 1,
-                         make_script_engine())
+    workflow = _workflow(SCRIPT_TASK.replace("{script}", "y = 1\nz = missing + 1"), "True", 1, make_script_engine())
     with pytest.raises(WorkflowTaskException, match="NameError") as info:
         workflow.do_engine_steps()
     assert info.value.line_number == 2
@@ -428,8 +430,7 @@ def services() -> ServiceRegistry:
 
 @pytest.mark.parametrize(("x", "end"), [(7, "end_big"), (3, "end_small")])
 def test_workflow_service_task(services: ServiceRegistry, x: int, end: str) -> None:
-    workflow = _workflow(SERVICE_TASK.replace("{operation}", "double"), "out &gt; 10", x,
-                         make_script_engine(services))
+    workflow = _workflow(SERVICE_TASK.replace("{operation}", "double"), "out &gt; 10", x, make_script_engine(services))
     workflow.do_engine_steps()
 
     assert workflow.is_completed()
@@ -443,10 +444,13 @@ def test_service_results_become_json(services: ServiceRegistry) -> None:
     assert workflow.data["out"] == {"on": "2026-01-05", "amount": "1.5"}
 
 
-@pytest.mark.parametrize(("operation", "message"), [
-    ("nope", "service 'nope' failed: unknown service operation 'nope'"),
-    ("explode", "service 'explode' failed: boom 2"),
-])
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        ("nope", "service 'nope' failed: unknown service operation 'nope'"),
+        ("explode", "service 'explode' failed: boom 2"),
+    ],
+)
 def test_workflow_service_failures_raise(services: ServiceRegistry, operation: str, message: str) -> None:
     workflow = _workflow(SERVICE_TASK.replace("{operation}", operation), "True", 2, make_script_engine(services))
     with pytest.raises(WorkflowTaskException, match=message) as info:

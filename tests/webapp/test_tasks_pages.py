@@ -65,7 +65,8 @@ def test_complete_through_generated_form_with_error_then_fix(app: Flask, client:
     assert invalid.status_code == 422
     body = invalid.get_data(as_text=True)
     assert 'value="ab"' in body  # what was typed is kept
-    assert "is too short" in body
+    assert "Scrivi almeno 3 caratteri." in body
+    assert "Il valore minimo è 0." in body
     assert 'aria-invalid="true"' in body
     done = client.post(f"/tasks/{task_id}", data={"title": "Casa per H1", "amount": "12,50",
                                                   "urgency": "alta", "csrf_token": token})

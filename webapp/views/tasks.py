@@ -14,7 +14,7 @@ from engine import Actor, Engine, FormValidationError
 from engine.models import HumanTask, ProcessInstance
 from webapp.auth import current_actor
 from webapp.extensions import db
-from webapp.formrender import build_fields, read_form
+from webapp.formrender import build_fields, localized_errors, read_form
 
 bp = Blueprint("tasks", __name__)
 
@@ -81,7 +81,7 @@ def complete_task(task_id: str) -> str | Response | tuple[str, int]:
             get_engine().complete_task(db.session, task_id, values, current_actor())
         except FormValidationError as exc:
             db.session.rollback()
-            errors = exc.fields
+            errors = localized_errors(exc.rules)
         else:
             db.session.commit()
             flash(_("Attività completata: %(name)s", name=row.name), "success")
