@@ -102,8 +102,8 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_human_task_role_queue", "status", "role", "organisation", "due_at"),
-        Index("ix_human_task_user_queue", "status", "assigned_user", "due_at"),
+        Index("ix_human_task_role_queue", "status", "role", "organisation", "assigned_user", "queue_order"),
+        Index("ix_human_task_user_queue", "status", "assigned_user", "queue_order"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -124,6 +124,8 @@ class HumanTask(Base):
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime | None]
+    # due_at, or a far-future constant when there is none: task lists sort on it through an index.
+    queue_order: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(150))
 

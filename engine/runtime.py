@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+
+# Tasks without a deadline sort after every real one; a constant keeps the queue order indexable.
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
 ACTIVE = ("running", "waiting")
 
@@ -145,6 +148,7 @@ def _human_task_row(instance: ProcessInstance, task: Any, lane_role: Callable[[s
     created = clock.now()
     extensions = getattr(spec, "extensions", None) or {}
     role = lane_role(spec.lane)
+    due_at = _due_at(props, created)
     return HumanTask(
         id=str(task.id), instance_id=instance.id, process_id=instance.process_id,
         process_name=instance.process_version.name, business_key=instance.business_key,
@@ -152,7 +156,7 @@ def _human_task_row(instance: ProcessInstance, task: Any, lane_role: Callable[[s
         role=role, organisation=task_organisation(task.data, role, instance.organisation),
         form_key=props.get("formJsonSchemaFilename"), ui_form_key=props.get("formUiSchemaFilename"),
         instructions=extensions.get("instructionsForEndUser"), status="ready",
-        created_at=created, due_at=_due_at(props, created),
+        created_at=created, due_at=due_at, queue_order=due_at or NO_DUE_DATE,
     )
 
 

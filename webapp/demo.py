@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casefile import accounts
+from casefile.roles import ROLES
 from engine import Actor, Engine
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from casefile.roles import ROLES
 from webapp.auth import hash_password
 
 DEMO_ORGANISATIONS = {

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:26:43.558772
+Create Date: 2026-11-25 14:35:40.656351
 """
 
 from alembic import op
@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('queue_order', sa.DateTime(timezone=True), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=150), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_human_task_instance_id_process_instance'), ondelete='CASCADE'),
@@ -112,8 +113,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_human_task_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('ix_human_task_role_queue', ['status', 'role', 'organisation', 'due_at'], unique=False)
-        batch_op.create_index('ix_human_task_user_queue', ['status', 'assigned_user', 'due_at'], unique=False)
+        batch_op.create_index('ix_human_task_role_queue', ['status', 'role', 'organisation', 'assigned_user', 'queue_order'], unique=False)
+        batch_op.create_index('ix_human_task_user_queue', ['status', 'assigned_user', 'queue_order'], unique=False)
 
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),

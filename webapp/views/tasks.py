@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, or_, select
 from werkzeug.wrappers import Response
 
-from engine import Actor, Engine, FormValidationError
+from engine import Engine, FormValidationError
 from engine.models import HumanTask, ProcessInstance
+from engine.tasklist import my_tasks
 from webapp.auth import current_actor
 from webapp.extensions import db
 from webapp.formrender import build_fields, localized_errors, read_form
@@ -22,18 +22,6 @@ bp = Blueprint("tasks", __name__)
 def get_engine() -> Engine:
     """The app's engine."""
     return current_app.extensions["engine"]  # type: ignore[no-any-return]
-
-
-def my_tasks_query(actor: Actor) -> Any:
-    """Ready tasks assigned to the actor, or unclaimed in one of their roles and their organisation."""
-    unclaimed = and_(
-        HumanTask.assigned_user.is_(None),
-        HumanTask.role.in_(sorted(actor.roles)),
-        or_(HumanTask.organisation.is_(None), HumanTask.organisation == actor.organisation),
-    )
-    return (select(HumanTask)
-            .where(HumanTask.status == "ready", or_(HumanTask.assigned_user == actor.username, unclaimed))
-            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at))
 
 
 @bp.route("/")
@@ -48,7 +36,7 @@ def index() -> Response:
 def list_tasks() -> str:
     """'Le mie attività': mine first, then my roles' queue."""
     actor = current_actor()
-    tasks = db.session.scalars(my_tasks_query(actor).limit(200)).all()
+    tasks = db.session.scalars(my_tasks(actor, limit=100)).all()
     return render_template("tasks/list.html", tasks=tasks, now=get_engine().clock_now())
 
 
