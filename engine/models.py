@@ -62,10 +62,11 @@ class ProcessVersion(Base):
     name: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     source_file: Mapped[str] = mapped_column(String(300))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Read only when a version's spec is parsed (once per process, then cached): not on every load.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     # The DMN files and JSON Schema forms the model uses, frozen with it so that an instance keeps
     # running against exactly what it was started with.
-    dmn_files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dmn_files: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     start_messages: Mapped[list[Any]] = mapped_column(default=list)
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)

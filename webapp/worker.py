@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import EngineError
 from engine.timers import fire_due_timers
@@ -33,6 +34,10 @@ def run_worker(app: Flask, *, once: bool = False) -> int:
             # Another worker or a user changed the instance first: it is retried on the next pass.
             db.session.rollback()
             app.logger.warning("timer skipped: %s", exc.message)
+        except SQLAlchemyError:
+            # The database was unreachable or locked: keep the worker alive and try again.
+            db.session.rollback()
+            app.logger.exception("timer pass failed")
         if once or stopping:
             break
         time.sleep(app.config["WORKER_INTERVAL"])
