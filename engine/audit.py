@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,11 @@ def record(session: Session, kind: str, *, instance_id: int | None, actor: str |
     """Append one audit event; rows are never updated or deleted by the application."""
     session.add(AuditEvent(instance_id=instance_id, kind=kind, actor=actor, task_id=task_id,
                            at=clock.now(), details=details))
+
+
+def json_safe(value: Any) -> Any:
+    """Task data as plain JSON (dates and decimals become strings) for audit and message rows."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def data_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ and leaves the commit (or rollback) to the caller.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
@@ -44,11 +43,6 @@ from engine.scripting import make_script_engine
 from engine.services import ServiceRegistry
 from engine.specs import ModelFile, resolve_lane_role
 from engine.store import SpecCache, StateSerializer, get_instance, latest_version
-
-
-def json_safe(value: Any) -> Any:
-    """Task data as plain JSON (dates and decimals become strings) for audit rows."""
-    return json.loads(json.dumps(value, default=str))
 
 
 class Engine:
@@ -101,14 +95,15 @@ class Engine:
         """Start the latest version of a process and run it to its first wait."""
         actor = actor or Actor.system()
         version = latest_version(session, process_id)
-        workflow = self._new_workflow(version, data)
-        instance = self._create_instance(session, version, actor, organisation or actor.organisation, business_key)
+        workflow = self.new_workflow(version, data)
+        instance = self.create_instance(session, version, actor, organisation or actor.organisation, business_key)
         audit.record(session, "instance_started", instance_id=instance.id, actor=actor.username,
-                     process_id=process_id, version_id=version.id, data=json_safe(dict(data or {})))
+                     process_id=process_id, version_id=version.id, data=audit.json_safe(dict(data or {})))
         self.advance(session, instance, workflow, actor)
         return instance
 
-    def _new_workflow(self, version: ProcessVersion, data: Mapping[str, Any] | None) -> BpmnWorkflow:
+    def new_workflow(self, version: ProcessVersion, data: Mapping[str, Any] | None) -> BpmnWorkflow:
+        """A fresh workflow of a stored version, with our script engine and the start data."""
         spec, subprocess_specs = self.specs.get(version)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         if data:
@@ -117,8 +112,9 @@ class Engine:
                 task.data.update(deepcopy(dict(data)))
         return workflow
 
-    def _create_instance(self, session: Session, version: ProcessVersion, actor: Actor,
+    def create_instance(self, session: Session, version: ProcessVersion, actor: Actor,
                          organisation: str | None, business_key: str | None) -> ProcessInstance:
+        """Insert the row of a new instance (its state is written by the first ``advance``)."""
         moment = self.clock_now()
         instance = ProcessInstance(
             process_version=version, process_version_id=version.id, process_id=version.process_id,
@@ -232,12 +228,12 @@ class Engine:
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise TaskNotReadyError(f"task {task_id} is not ready", task_id=task_id)
-        before = json_safe(task.data)
+        before = audit.json_safe(task.data)
         task.data.update(deepcopy(dict(data)))
         task.run()
         row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
         audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
-                     task_spec=row.task_spec_id, changes=audit.data_diff(before, json_safe(task.data)))
+                     task_spec=row.task_spec_id, changes=audit.data_diff(before, audit.json_safe(task.data)))
         self.advance(session, instance, workflow, actor)
         return instance
 

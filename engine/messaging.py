@@ -30,15 +30,13 @@ class MessageRouter:
 
     def expected_correlations(self, task: Any, definition: MessageEventDefinition) -> dict[str, Any]:
         """What a waiting catch event expects, evaluated on the waiting task's data."""
-        from engine.engine import json_safe
-
         values: dict[str, Any] = {}
         for prop in definition.correlation_properties:
             try:
                 value = self.engine.script_engine.environment.evaluate(prop.retrieval_expression, task.data)
             except Exception:  # noqa: S112 - a value not known yet simply does not constrain
                 continue
-            values[prop.name] = json_safe(value)
+            values[prop.name] = audit.json_safe(value)
         return values
 
     def send(self, session: Session, name: str, payload: dict[str, Any] | None,
@@ -48,10 +46,9 @@ class MessageRouter:
         ``correlations`` routes the message ({property: value}); as in SpiffWorkflow, the receiver
         also reads its correlation values from ``payload`` with the model's retrieval expressions.
         """
-        from engine.engine import json_safe
-
-        message = Message(name=name, payload=json_safe(payload or {}), correlations=json_safe(correlations or {}),
-                          status="pending", created_at=self.engine.clock_now())
+        message = Message(name=name, payload=audit.json_safe(payload or {}),
+                          correlations=audit.json_safe(correlations or {}), status="pending",
+                          created_at=self.engine.clock_now())
         session.add(message)
         session.flush()
         audit.record(session, "message_sent", instance_id=None, actor=(actor or Actor.system()).username,
@@ -61,10 +58,8 @@ class MessageRouter:
 
     def route(self, session: Session, event: BpmnEvent, *, source: ProcessInstance, depth: int) -> Message:
         """Record a message thrown by ``source`` and deliver it."""
-        from engine.engine import json_safe
-
-        message = Message(name=event.event_definition.name, payload=json_safe(event.payload),
-                          correlations=json_safe(flatten_correlations(event.correlations)), status="pending",
+        message = Message(name=event.event_definition.name, payload=audit.json_safe(event.payload),
+                          correlations=audit.json_safe(flatten_correlations(event.correlations)), status="pending",
                           source_instance_id=source.id, created_at=self.engine.clock_now())
         session.add(message)
         session.flush()
@@ -117,12 +112,12 @@ class MessageRouter:
     def _start_by_message(self, session: Session, message: Message, source: ProcessInstance | None,
                           depth: int) -> ProcessInstance | None:
         for version in self._versions_started_by(session, message.name):
-            workflow = self.engine._new_workflow(version, None)
+            workflow = self.engine.new_workflow(version, None)
             with clock.use_clock(self.engine.now):
                 workflow.do_engine_steps()
             if not self._catch(workflow, message):
                 continue
-            instance = self.engine._create_instance(
+            instance = self.engine.create_instance(
                 session, version, Actor.system(), source.organisation if source else None,
                 source.business_key if source else None)
             audit.record(session, "instance_started", instance_id=instance.id, actor="system",

@@ -236,3 +236,12 @@ def test_dates_and_decimals_survive_save_and_load(deployed: Engine, session: Ses
     restored = deployed.load(instance).get_task_from_id(UUID(fill.id)).data
     assert restored["signed_on"] == date(2026, 3, 2)
     assert restored["rent"] == Decimal("512.30")
+
+
+def test_loaded_instances_get_the_restricted_script_engine_back(deployed: Engine, session: Session) -> None:
+    from engine.scripting import RestrictedScriptEngine
+
+    instance = deployed.start(session, "approval", {}, COORD)
+    workflow = deployed.load(instance)
+    assert isinstance(workflow.script_engine, RestrictedScriptEngine)
+    assert workflow.script_engine is deployed.script_engine
