@@ -27,7 +27,7 @@ _current_clock: ContextVar[Clock] = ContextVar("pis2_clock", default=system_cloc
 
 class _ClockedDatetime(datetime):
     @classmethod
-    def now(cls, tz: tzinfo | None = None) -> _ClockedDatetime:  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> _ClockedDatetime:
         moment = _current_clock.get()()
         moment = moment.astimezone(tz) if tz is not None else moment.astimezone().replace(tzinfo=None)
         return cls.fromisoformat(moment.isoformat())
@@ -51,7 +51,7 @@ def use_clock(clock: Clock | None) -> Iterator[None]:
 def install() -> None:
     """Make SpiffWorkflow's timer module read the context clock (idempotent)."""
     if spiff_timer.datetime is not _ClockedDatetime:
-        spiff_timer.datetime = _ClockedDatetime  # type: ignore[misc]
+        spiff_timer.datetime = _ClockedDatetime
 
 
 class FrozenClock:

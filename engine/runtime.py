@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -113,7 +113,8 @@ def _due_at(props: dict[str, str], created: datetime) -> datetime | None:
     if not due_in:
         return None
     parsed = TimerEventDefinition.parse_iso_duration(due_in.strip("\"'"))
-    return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+    delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, created)
+    return created + delta
 
 
 def project_human_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
@@ -170,9 +171,10 @@ def _timer_due(task: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return TimerEventDefinition.get_datetime(value)
+        due: datetime = TimerEventDefinition.get_datetime(value)
     except ValueError:
         return None
+    return due
 
 
 def _waiting_event_tasks(workflow: BpmnWorkflow) -> Iterable[Any]:

@@ -204,7 +204,7 @@ def _compiled_code(source: str, mode: str) -> types.CodeType:
     compiled = _compile(source, mode)
     if compiled.code is None:
         # A fresh exception each time: cached instances would pile up tracebacks.
-        raise SyntaxError(compiled.error, (SCRIPT_FILENAME, compiled.lineno, None, None))
+        raise SyntaxError(compiled.error or "invalid script", (SCRIPT_FILENAME, compiled.lineno, None, None))
     return compiled.code
 
 

@@ -198,7 +198,7 @@ def _decode(data: bytes, root: Any) -> str:
     try:
         return data.decode("utf-8-sig" if encoding.lower() == "utf-8" else encoding)
     except (LookupError, UnicodeDecodeError):
-        return etree.tostring(root, encoding="unicode")
+        return str(etree.tostring(root, encoding="unicode"))
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
     """
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -79,7 +79,8 @@ class StateSerializer:
 
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """The workflow's state as JSON text, without the spec."""
-        return self._serializer.serialize_json(workflow)
+        state: str = self._serializer.serialize_json(workflow)
+        return state
 
     def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
         """Rebuild a workflow from stored state and its version's parsed spec."""

@@ -34,7 +34,7 @@ def _my_queues(actor: Actor, window: int) -> list[Select[tuple[str]]]:
     return queues
 
 
-def my_tasks(actor: Actor, *, limit: int = 50, offset: int = 0) -> Select[tuple[HumanTask]]:
+def my_tasks(actor: Actor, *, limit: int = 50, offset: int = 0) -> Select[HumanTask]:
     """Ready tasks assigned to the actor or unclaimed in their roles and organisation, soonest due first."""
     ids = union_all(*_my_queues(actor, limit + offset)).subquery()
     return (select(HumanTask).join(ids, HumanTask.id == ids.c.id)
@@ -42,7 +42,7 @@ def my_tasks(actor: Actor, *, limit: int = 50, offset: int = 0) -> Select[tuple[
             .limit(limit).offset(offset))
 
 
-def role_tasks(role: str, organisation: str | None, *, limit: int = 50, offset: int = 0) -> Select[tuple[HumanTask]]:
+def role_tasks(role: str, organisation: str | None, *, limit: int = 50, offset: int = 0) -> Select[HumanTask]:
     """Unclaimed ready tasks of one role in one organisation, soonest due first."""
     same_org = (HumanTask.organisation == organisation if organisation is not None
                 else HumanTask.organisation.is_(None))

@@ -264,7 +264,7 @@ def _expressions(scope: Any) -> Iterator[tuple[Any, str, str, str]]:
 
 def check_document_expressions(doc: ParsedDocument, compile_check: CompileCheck) -> list[Problem]:
     """Expressions declared outside processes: message payloads and correlation retrievals."""
-    problems = []
+    problems: list[Problem] = []
     for scope in doc.root.xpath("./bpmn:message|./bpmn:correlationProperty", namespaces=NS):
         problems.extend(
             doc.problem(_owner(node), f"invalid {label}: {error}", node)

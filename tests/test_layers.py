@@ -1,10 +1,12 @@
-"""The layout is the architecture: engine/ and casefile/ never import the web framework."""
+"""The layout is the architecture, and the tools hold it: import contracts, lint, and types on engine/."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,3 +18,20 @@ def test_import_contracts_are_kept() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "engine is framework-free KEPT" in result.stdout
     assert "casefile is framework-free KEPT" in result.stdout
+
+
+def _run_tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    tool = Path(sys.executable).parent / name
+    return subprocess.run([str(tool), *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.sqlite_only  # static checks: one lane is enough
+def test_ruff_finds_nothing() -> None:
+    result = _run_tool("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_engine_is_strictly_typed() -> None:
+    result = _run_tool("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
