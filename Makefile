@@ -117,6 +117,7 @@ test: venv assets translations
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: venv
 	$(BIN)/python -m bench

@@ -168,9 +168,10 @@ def _schema_error(name: str, forms: FormStore) -> str | None:
 
 
 def check_lanes(doc: ParsedDocument, process: Any, roles: Mapping[str, str]) -> list[Problem]:
-    """Lanes name known roles (when roles are given); human tasks sit in a lane when there are lanes."""
+    """Lanes name known roles; human tasks sit in a lane (always when roles are given: the lane is
+    how a task finds the people who may do it)."""
     lanes = process.xpath("./bpmn:laneSet//bpmn:lane[not(bpmn:childLaneSet)]", namespaces=NS)
-    if not lanes:
+    if not lanes and not roles:
         return []
     problems = []
     for lane in lanes:
@@ -184,7 +185,7 @@ def check_lanes(doc: ParsedDocument, process: Any, roles: Mapping[str, str]) -> 
                                                                  namespaces=NS)}
     for task in process.xpath("./bpmn:userTask|./bpmn:manualTask", namespaces=NS):
         if task.get("id") not in in_lane:
-            problems.append(doc.problem(task, "task is not in any lane"))
+            problems.append(doc.problem(task, "task is not in any lane, so no role would receive it"))
     return problems
 
 

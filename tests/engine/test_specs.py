@@ -208,7 +208,7 @@ def test_file_name_must_match_the_single_process(tmp_path):
 
 def test_missing_forms():
     name = "missing_form.bpmn"
-    assert problems_of(name) == [
+    assert problems_of(name, roles={}) == [
         prefix(name, 'id="Task_missing_file"', "Task_missing_file")
         + f"form file missing.schema.json not found in {FORMS}",
         prefix(name, 'id="Task_missing_file"', "Task_missing_file")
@@ -221,7 +221,7 @@ def test_missing_forms():
 
 
 def test_invalid_json_schema():
-    assert problems_of("invalid_schema.bpmn") == [
+    assert problems_of("invalid_schema.bpmn", roles={}) == [
         prefix("invalid_schema.bpmn", 'id="Task_bad_schema"', "Task_bad_schema")
         + "form bad_type.schema.json is not a valid JSON Schema: "
         + "5 is not valid under any of the given schemas",
@@ -232,7 +232,7 @@ def test_form_that_is_not_json(tmp_path):
     forms = tmp_path / "forms"
     forms.mkdir()
     (forms / "bad_type.schema.json").write_text("{not json", encoding="utf-8")
-    (problem,) = validate([BAD / "invalid_schema.bpmn"], forms, ROLES)
+    (problem,) = validate([BAD / "invalid_schema.bpmn"], forms, {})
     assert problem.element_id == "Task_bad_schema"
     assert problem.message.startswith("form file bad_type.schema.json is not valid JSON: Expecting property")
 
@@ -245,13 +245,14 @@ def test_lane_without_role_and_task_outside_lanes():
     assert problems_of(name) == [
         prefix(name, 'id="Lane_gardener"', "Lane_gardener")
         + "lane 'Giardiniere' does not match any role (coordinatore, operatore)",
-        prefix(name, 'id="Task_no_lane"', "Task_no_lane") + "task is not in any lane",
+        prefix(name, 'id="Task_no_lane"', "Task_no_lane") + "task is not in any lane, so no role would receive it",
     ]
 
 
 def test_lane_roles_are_skipped_without_roles():
     problems = problems_of("unknown_lane.bpmn", roles={})
-    expected = prefix("unknown_lane.bpmn", 'id="Task_no_lane"', "Task_no_lane") + "task is not in any lane"
+    expected = (prefix("unknown_lane.bpmn", 'id="Task_no_lane"', "Task_no_lane")
+                + "task is not in any lane, so no role would receive it")
     assert problems == [expected]
 
 
@@ -343,6 +344,7 @@ def test_several_problems_in_one_file_reported_together():
     problems = problems_of(name)
     assert problems == [
         prefix(name, '<bpmn:process id="several"', "several") + "file name should be several.bpmn",
+        prefix(name, 'id="Task_no_form"', "Task_no_form") + "task is not in any lane, so no role would receive it",
         prefix(name, 'id="Task_no_form"', "Task_no_form") + "user task has no form (formJsonSchemaFilename)",
         prefix(name, "<spiffworkflow:preScript>", "Task_no_form")
         + "invalid pre-script: SyntaxError: invalid syntax (line 1)",
