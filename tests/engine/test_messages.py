@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,8 +32,6 @@ def test_thrown_message_starts_the_receiving_process(deployed: Engine, session: 
     assert placement.process_id == "placement"
     assert placement.status == "waiting"
     assert placement.business_key == "H7"
-    from SpiffWorkflow.util.task import TaskState
-
     waiting = deployed.load(placement).get_tasks(state=TaskState.WAITING)
     data = next(t.data for t in waiting if t.task_spec.bpmn_id == "wait_unit")
     assert data["enrollment"] == {"household_id": 7, "note": "nuovo"}
@@ -50,7 +51,7 @@ def test_message_reaches_only_the_correlated_instance(deployed: Engine, session:
     assert message.target_instance_id == eight.id
     visit = session.scalars(select(HumanTask).where(HumanTask.instance_id == eight.id)).one()
     assert visit.task_spec_id == "visit"
-    assert deployed.load(eight).get_task_from_id(__import__("uuid").UUID(visit.id)).data["unit"] == {
+    assert deployed.load(eight).get_task_from_id(UUID(visit.id)).data["unit"] == {
         "address": "Via Roma 1", "household_id": 8}
     assert seven.status == "waiting"
     assert session.scalars(select(HumanTask).where(HumanTask.instance_id == seven.id)).all() == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,7 +59,7 @@ def test_complete_runs_script_and_hands_next_task_to_other_role(deployed: Engine
     review = ready_task(session, instance.id, "review")
     assert review.role == "case_manager"
     workflow = deployed.load(instance)
-    assert workflow.get_task_from_id(__import__("uuid").UUID(review.id)).data["summary"] == "CASA PER H1"
+    assert workflow.get_task_from_id(UUID(review.id)).data["summary"] == "CASA PER H1"
     assert session.get(HumanTask, fill.id).status == "completed"
     assert session.get(HumanTask, fill.id).completed_by == "anna"
     deployed.complete_task(session, review.id, {"approved": True}, CASE_MANAGER)
@@ -151,7 +155,7 @@ def test_failing_service_becomes_incident_and_retry_resumes(deployed: Engine, se
     assert session.get(Incident, incident.id).status == "resolved"
     check = ready_task(session, instance.id, "check")
     workflow = deployed.load(instance)
-    assert workflow.get_task_from_id(__import__("uuid").UUID(check.id)).data["referral"] == {
+    assert workflow.get_task_from_id(UUID(check.id)).data["referral"] == {
         "id": 41, "household": "H9"}
     kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id)).all()
     assert "incident" in kinds
@@ -223,10 +227,6 @@ def test_task_organisation_follows_the_case_partners(deployed: Engine, session: 
 
 
 def test_dates_and_decimals_survive_save_and_load(deployed: Engine, session: Session, ready_task) -> None:
-    from datetime import date
-    from decimal import Decimal
-    from uuid import UUID
-
     instance = deployed.start(session, "approval", {}, COORD)
     fill = ready_task(session, instance.id, "fill")
     workflow = deployed.load(instance)
@@ -245,3 +245,17 @@ def test_loaded_instances_get_the_restricted_script_engine_back(deployed: Engine
     workflow = deployed.load(instance)
     assert isinstance(workflow.script_engine, RestrictedScriptEngine)
     assert workflow.script_engine is deployed.script_engine
+
+
+def test_state_of_an_older_serializer_version_is_migrated_on_load(deployed: Engine, session: Session,
+                                                                 ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    stored = json.loads(instance.state)
+    stored["serializer_version"] = "1.4"  # as written by SpiffWorkflow 3.1
+    instance.state = json.dumps(stored)
+    workflow = deployed.load(instance)  # SpiffWorkflow's 1.4 -> 1.5 migration runs, spec in place
+    assert str(workflow.get_tasks(state=TaskState.READY)[0].id) == fill.id
+    deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    assert json.loads(instance.state)["serializer_version"] == "1.5"
+    assert instance.serializer_version == "1.5"
