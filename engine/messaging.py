@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.models import Message, MessageSubscription, ProcessInstance, ProcessVersion
-from engine.runtime import ACTIVE, Actor, correlations_match, flatten_correlations
+from engine.runtime import ACTIVE, Actor, caught_definitions, correlations_match, flatten_correlations
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -138,8 +138,9 @@ class MessageRouter:
     def _catch(workflow: BpmnWorkflow, message: Message) -> bool:
         """Hand the message to the workflow's waiting catch event of that name, keyed its own way."""
         for task in workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, MessageEventDefinition) or definition.name != message.name:
+            definition = next((d for d in caught_definitions(task)
+                               if isinstance(d, MessageEventDefinition) and d.name == message.name), None)
+            if definition is None:
                 continue
             correlations: dict[str, dict[str, Any]] = {}
             for prop in definition.correlation_properties:

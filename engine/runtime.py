@@ -10,6 +10,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
@@ -181,6 +182,14 @@ def _waiting_event_tasks(workflow: BpmnWorkflow) -> Iterable[Any]:
     return [t for t in workflow.event_manager.tasks.values() if t.has_state(TaskState.WAITING)]
 
 
+def caught_definitions(task: Any) -> list[Any]:
+    """The event definitions a waiting task listens for; an event-based gateway listens for several."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
 def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
                   expected_correlations: Callable[[Any, MessageEventDefinition], dict[str, Any]]) -> None:
     """Rewrite the instance's timer and message-subscription rows from its waiting events."""
@@ -189,17 +198,17 @@ def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWor
     if instance.status not in ACTIVE:
         return
     for task in _waiting_event_tasks(workflow):
-        definition = task.task_spec.event_definition
-        if isinstance(definition, TimerEventDefinition):
-            due = _timer_due(task)
-            if due is not None:
-                session.add(Timer(instance_id=instance.id, task_id=str(task.id),
-                                  task_spec_id=task.task_spec.bpmn_id, due_at=due))
-        elif isinstance(definition, MessageEventDefinition):
-            session.add(MessageSubscription(
-                instance_id=instance.id, task_id=str(task.id), message_name=definition.name,
-                correlations=expected_correlations(task, definition),
-            ))
+        timers = [d for d in caught_definitions(task) if isinstance(d, TimerEventDefinition)]
+        due = _timer_due(task) if timers else None
+        if due is not None:
+            session.add(Timer(instance_id=instance.id, task_id=str(task.id),
+                              task_spec_id=task.task_spec.bpmn_id, due_at=due))
+        for definition in caught_definitions(task):
+            if isinstance(definition, MessageEventDefinition):
+                session.add(MessageSubscription(
+                    instance_id=instance.id, task_id=str(task.id), message_name=definition.name,
+                    correlations=expected_correlations(task, definition),
+                ))
 
 
 def flatten_correlations(correlations: dict[str, Any]) -> dict[str, Any]:

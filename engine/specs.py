@@ -216,7 +216,8 @@ def _rule_problems(docs: list[ParsedDocument], forms: rules.FormStore,
             problems += (rules.check_forms(doc, process, forms) + rules.check_lanes(doc, process, roles)
                          + rules.check_expressions(doc, process, compile_check)
                          + rules.check_decisions(doc, process, set(decision_files))
-                         + rules.check_call_activities(doc, process))
+                         + rules.check_call_activities(doc, process)
+                         + rules.check_event_subprocesses(doc, process))
     return problems
 
 

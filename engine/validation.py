@@ -210,6 +210,15 @@ def check_call_activities(doc: ParsedDocument, process: Any) -> list[Problem]:
     ]
 
 
+def check_event_subprocesses(doc: ParsedDocument, process: Any) -> list[Problem]:
+    """Event sub-processes are refused: in SpiffWorkflow 3.2 an interrupting one does not cancel the
+    main flow, and triggering one alters the spec that every instance of the version shares."""
+    return [
+        doc.problem(node, "event sub-processes are not supported by this engine: use boundary events")
+        for node in process.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS)
+    ]
+
+
 def check_file_name(doc: ParsedDocument) -> list[Problem]:
     """A file holding one executable process is named after it (mild: only then)."""
     processes = doc.root.xpath("./bpmn:process", namespaces=NS)

@@ -66,3 +66,17 @@ def test_undeliverable_message_is_kept(deployed: Engine, session: Session) -> No
     assert stored.correlations == {"household_id": 99}
     unknown = deployed.messages.send(session, "nobody_listens", {}, {})
     assert unknown.status == "undeliverable"
+
+
+def test_event_based_gateway_takes_the_message_branch(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "reply_or_timeout", {"household_id": 5}, COORD)
+    assert instance.status == "waiting"
+    subscription = session.scalars(select(MessageSubscription).where(
+        MessageSubscription.instance_id == instance.id)).one()
+    assert (subscription.message_name, subscription.correlations) == ("landlord_answer", {"household_id": 5})
+    message = deployed.messages.send(session, "landlord_answer", {"household_id": 5, "accepted": True},
+                                     {"household_id": 5})
+    assert message.target_instance_id == instance.id
+    task = ready_task(session, instance.id, "read_answer")
+    data = deployed.load(instance).get_task_from_id(UUID(task.id)).data
+    assert data["answer_data"] == {"household_id": 5, "accepted": True}

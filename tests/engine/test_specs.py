@@ -396,3 +396,10 @@ def test_interop_spiff_arena_model_with_its_dmn():
     problems = validate([folder], folder, {})
     # Only our naming convention is broken; SpiffWorkflow loads it with its decision.
     assert [p.message for p in problems] == ["file name should be Proccess_rlm9uj3.bpmn"]
+
+
+def test_event_subprocess_is_refused_with_the_alternative():
+    name = "event_subprocess.bpmn"
+    problems = problems_of(name, roles={})
+    assert prefix(name, 'id="Sub_on_message"', "Sub_on_message") + (
+        "event sub-processes are not supported by this engine: use boundary events") in problems

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import Engine
 from engine.db import make_db_engine
-from engine.models import AuditEvent, HumanTask, Timer
+from engine.models import AuditEvent, HumanTask, MessageSubscription, Timer
 from engine.timers import claim_due_timer, fire_due_timers
 from tests.engine.conftest import COORD, deploy_all
 
@@ -76,3 +76,15 @@ def test_two_workers_claim_different_timers(make_database, engine: Engine, clock
         assert mine.id != theirs.id
         assert claim_due_timer(third, now) is None  # both rows are locked by the other two
     db_engine.dispose()
+
+
+def test_event_based_gateway_takes_the_timer_branch(deployed: Engine, session: Session, clock,
+                                                    ready_task) -> None:
+    instance = deployed.start(session, "reply_or_timeout", {"household_id": 5}, COORD)
+    timer = session.scalars(select(Timer).where(Timer.instance_id == instance.id)).one()
+    assert timer.due_at == clock() + timedelta(days=10)
+    clock.advance(days=10, seconds=1)
+    assert fire_due_timers(deployed, session) == 1
+    assert ready_task(session, instance.id, "chase").role == "coordinatore"
+    assert session.scalars(select(MessageSubscription).where(
+        MessageSubscription.instance_id == instance.id)).all() == []
