@@ -86,3 +86,18 @@ def test_security_headers_and_language_switch(client: FlaskClient) -> None:
     assert "Accesso" in response.get_data(as_text=True)
     english = client.get("/login?lang=en").get_data(as_text=True)
     assert "Sign in" in english
+
+
+def test_completion_lost_to_someone_else_keeps_typed_data(app: Flask, client: FlaskClient) -> None:
+    task_id = _start_approval(app)
+    login(client, "anna")
+    token = csrf_token(client, f"/tasks/{task_id}")
+    with app.app_context():  # the instance is suspended by a coordinator meanwhile
+        app.extensions["engine"].set_suspended(
+            db.session, db.session.get(HumanTask, task_id).instance_id, Actor("x", frozenset(), None), True)
+        db.session.commit()
+    response = client.post(f"/tasks/{task_id}", data={"title": "Casa sicura", "csrf_token": token})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "aggiornata da qualcun altro" in body
+    assert 'value="Casa sicura"' in body

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import Engine, FormValidationError
+from engine import ConflictError, Engine, FormValidationError, TaskNotReadyError
 from engine.models import HumanTask, ProcessInstance
 from engine.tasklist import my_tasks
 from webapp.auth import current_actor
@@ -63,18 +63,23 @@ def complete_task(task_id: str) -> str | Response | tuple[str, int]:
     schema, ui_schema = _form_of(row)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    status = 200
     if request.method == "POST" and row.status == "ready":
         values = read_form(schema, request.form)
         try:
             get_engine().complete_task(db.session, task_id, values, current_actor())
         except FormValidationError as exc:
             db.session.rollback()
-            errors = localized_errors(exc.rules)
+            errors, status = localized_errors(exc.rules), 422
+        except (ConflictError, TaskNotReadyError):
+            # Somebody else moved the case on meanwhile: keep what was typed on screen and say so.
+            db.session.rollback()
+            flash(_("La pratica è stata aggiornata da qualcun altro nel frattempo: controlla e riprova."), "error")
+            status = 409
         else:
             db.session.commit()
             flash(_("Attività completata: %(name)s", name=row.name), "success")
             return redirect(url_for("tasks.list_tasks"))
     fields = build_fields(schema, ui_schema, values or request.form, errors)
-    status = 422 if errors else 200
     return render_template("tasks/form.html", task=row, fields=fields, schema=schema,
                            user=current_user), status
