@@ -13,9 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,20 +22,23 @@ from engine import audit, clock
 from engine.errors import (
     ConflictError,
     NotAllowedError,
+    OrganisationRequiredError,
     TaskNotFoundError,
     TaskNotReadyError,
 )
-from engine.forms import validate_task_data
+from engine.forms import refuse_fields_outside_form, validate_task_data
 from engine.messaging import MessageRouter
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
 from engine.runtime import (
     ACTIVE,
     Actor,
+    StepFailure,
     StepOutcome,
-    errored_tasks,
     project_human_tasks,
     project_waits,
+    reset_errored_tasks,
     run_engine_steps,
+    run_task,
     status_of,
 )
 from engine.scripting import make_script_engine
@@ -95,8 +97,13 @@ class Engine:
         """Start the latest version of a process and run it to its first wait."""
         actor = actor or Actor.system()
         version = latest_version(session, process_id)
+        organisation = organisation or actor.organisation
+        if not organisation:
+            raise OrganisationRequiredError(
+                f"starting '{process_id}' needs an organisation (the starter's, or given explicitly)",
+                process_id=process_id)
         workflow = self.new_workflow(version, data)
-        instance = self.create_instance(session, version, actor, organisation or actor.organisation, business_key)
+        instance = self.create_instance(session, version, actor, organisation, business_key)
         audit.record(session, "instance_started", instance_id=instance.id, actor=actor.username,
                      process_id=process_id, version_id=version.id, data=audit.json_safe(dict(data or {})))
         self.advance(session, instance, workflow, actor)
@@ -135,9 +142,13 @@ class Engine:
         return workflow
 
     def advance(self, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                actor: Actor, *, depth: int = 0) -> StepOutcome:
-        """Step, save, project tasks and waits, record failures, then route thrown messages."""
-        outcome = run_engine_steps(workflow, self.now)
+                actor: Actor, *, depth: int = 0, failure: StepFailure | None = None) -> StepOutcome:
+        """Step, save, project tasks and waits, record failures, then route thrown messages.
+
+        ``failure`` is one that already happened before stepping (a post-script, a retried
+        pre-script): the instance is saved in error without running further.
+        """
+        outcome = StepOutcome(failure=failure) if failure else run_engine_steps(workflow, self.now)
         with self.conflicts_reported():
             self.save(session, instance, workflow, failed=outcome.failure is not None)
             if outcome.failure is not None:
@@ -209,7 +220,7 @@ class Engine:
             return row.assigned_user == actor.username
         if row.role is None or row.role not in actor.roles:
             return False
-        return row.organisation is None or row.organisation == actor.organisation
+        return row.organisation is not None and row.organisation == actor.organisation
 
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor,
                       *, expected_version: int | None = None) -> ProcessInstance:
@@ -222,6 +233,7 @@ class Engine:
         instance = get_instance(session, row.instance_id)
         self._check_workable(instance, expected_version)
         schema = (instance.process_version.forms or {}).get(row.form_key or "")
+        refuse_fields_outside_form(schema, data)
         if schema is not None:
             validate_task_data(schema, data)
         workflow = self.load(instance)
@@ -230,11 +242,11 @@ class Engine:
             raise TaskNotReadyError(f"task {task_id} is not ready", task_id=task_id)
         before = audit.json_safe(task.data)
         task.data.update(deepcopy(dict(data)))
-        task.run()
+        failure = run_task(task, self.now)
         row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
         audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
                      task_spec=row.task_spec_id, changes=audit.data_diff(before, audit.json_safe(task.data)))
-        self.advance(session, instance, workflow, actor)
+        self.advance(session, instance, workflow, actor, failure=failure)
         return instance
 
     @staticmethod
@@ -253,7 +265,15 @@ class Engine:
             raise TaskNotReadyError(f"task {task_id} is {row.status}", task_id=task_id)
         if not self.may_work_on(row, actor):
             raise NotAllowedError(f"{actor.username} may not claim task {task_id}", task_id=task_id)
-        row.assigned_user = actor.username
+        # Conditional, so that of two people claiming at once exactly one gets it.
+        claimed = session.execute(
+            update(HumanTask)
+            .where(HumanTask.id == task_id, HumanTask.status == "ready", HumanTask.assigned_user.is_(None))
+            .values(assigned_user=actor.username)
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"task {task_id} was just claimed or closed by someone else", task_id=task_id)
+        session.refresh(row)
         audit.record(session, "task_claimed", instance_id=row.instance_id, actor=actor.username, task_id=task_id)
         session.flush()
         return row
@@ -277,14 +297,13 @@ class Engine:
             raise TaskNotReadyError(f"instance {instance_id} is {instance.status}, not in error",
                                     instance_id=instance_id)
         workflow = self.load(instance)
-        for task in errored_tasks(workflow):
-            task._set_state(TaskState.READY)
+        failure = reset_errored_tasks(workflow, self.now)
         for incident in session.scalars(select(Incident).where(
                 Incident.instance_id == instance_id, Incident.status == "open")):
             incident.status, incident.resolved_at, incident.resolved_by = "resolved", self.clock_now(), actor.username
         instance.status = "running"
         audit.record(session, "retry", instance_id=instance_id, actor=actor.username)
-        self.advance(session, instance, workflow, actor)
+        self.advance(session, instance, workflow, actor, failure=failure)
         return instance
 
     def terminate(self, session: Session, instance_id: int, actor: Actor, reason: str = "") -> ProcessInstance:
@@ -313,9 +332,8 @@ class Engine:
         audit.record(session, "suspended" if suspended else "resumed", instance_id=instance_id,
                      actor=actor.username)
         self.flush(session)
+        if not suspended:
+            # Messages that arrived while it was suspended found nobody waiting: offer them now.
+            with self.conflicts_reported():
+                self.messages.redeliver_to(session, instance)
         return instance
-
-    def waiting_message_names(self, workflow: BpmnWorkflow) -> list[str]:
-        """Names of messages the workflow is waiting for (diagnostics)."""
-        return [t.task_spec.event_definition.name for t in workflow.event_manager.tasks.values()
-                if isinstance(t.task_spec.event_definition, MessageEventDefinition)]

@@ -50,6 +50,12 @@ class NotAllowedError(EngineError):
     code = "not_allowed"
 
 
+class OrganisationRequiredError(EngineError):
+    """An instance must belong to an organisation: its tasks are handed to that organisation's staff."""
+
+    code = "organisation_required"
+
+
 class ConflictError(EngineError):
     """Somebody else changed the instance first: reload and try again."""
 

@@ -18,6 +18,20 @@ def field_path(error_path: Any) -> str:
     return ".".join(str(part) for part in error_path) or "_form"
 
 
+def refuse_fields_outside_form(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> None:
+    """Only a form's own fields may be submitted: task data is the process's memory, and a stray key
+    (``task_organisations``, say) would change who gets the next steps."""
+    if schema is not None and "properties" not in schema:
+        return  # a composed schema (allOf, $ref…): jsonschema judges it alone
+    allowed = set((schema or {}).get("properties", {}))
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise FormValidationError(
+            f"{len(unknown)} field(s) are not part of this form",
+            fields={name: ["not a field of this form"] for name in unknown},
+            rules={name: [("additionalProperties", False)] for name in unknown})
+
+
 def validate_task_data(schema: Mapping[str, Any], data: Mapping[str, Any]) -> None:
     """Raise FormValidationError listing every invalid field, or return quietly."""
     validator_cls = validator_for(schema, default=Draft202012Validator)

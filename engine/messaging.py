@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.errors import EngineError
 from engine.models import Message, MessageSubscription, ProcessInstance, ProcessVersion
-from engine.runtime import ACTIVE, Actor, caught_definitions, correlations_match, flatten_correlations
+from engine.runtime import ACTIVE, UNKNOWN, Actor, caught_definitions, correlations_match, flatten_correlations
 
 if TYPE_CHECKING:
     from engine.engine import Engine
@@ -34,24 +35,28 @@ class MessageRouter:
         for prop in definition.correlation_properties:
             try:
                 value = self.engine.script_engine.environment.evaluate(prop.retrieval_expression, task.data)
-            except Exception:  # noqa: S112 - a value not known yet simply does not constrain
+            except Exception:
+                values[prop.name] = UNKNOWN
                 continue
             values[prop.name] = audit.json_safe(value)
         return values
 
     def send(self, session: Session, name: str, payload: dict[str, Any] | None,
-             correlations: dict[str, Any] | None = None, actor: Actor | None = None) -> Message:
+             correlations: dict[str, Any] | None = None, actor: Actor | None = None,
+             organisation: str | None = None) -> Message:
         """Send a message from outside any instance (API, CLI, another system).
 
         ``correlations`` routes the message ({property: value}); as in SpiffWorkflow, the receiver
         also reads its correlation values from ``payload`` with the model's retrieval expressions.
+        A process the message starts belongs to ``organisation`` (else the sender's).
         """
+        actor = actor or Actor.system()
         message = Message(name=name, payload=audit.json_safe(payload or {}),
                           correlations=audit.json_safe(correlations or {}), status="pending",
-                          created_at=self.engine.clock_now())
+                          organisation=organisation or actor.organisation, created_at=self.engine.clock_now())
         session.add(message)
         session.flush()
-        audit.record(session, "message_sent", instance_id=None, actor=(actor or Actor.system()).username,
+        audit.record(session, "message_sent", instance_id=None, actor=actor.username,
                      message=name, message_id=message.id)
         self._deliver(session, message, source=None, depth=0)
         return message
@@ -60,7 +65,8 @@ class MessageRouter:
         """Record a message thrown by ``source`` and deliver it."""
         message = Message(name=event.event_definition.name, payload=audit.json_safe(event.payload),
                           correlations=audit.json_safe(flatten_correlations(event.correlations)), status="pending",
-                          source_instance_id=source.id, created_at=self.engine.clock_now())
+                          source_instance_id=source.id, organisation=source.organisation,
+                          created_at=self.engine.clock_now())
         session.add(message)
         session.flush()
         audit.record(session, "message_sent", instance_id=source.id, actor="system", message=message.name,
@@ -72,21 +78,28 @@ class MessageRouter:
         """Try an undeliverable message again (e.g. once its recipient waits for it)."""
         message = session.get(Message, message_id)
         if message is None or message.status != "undeliverable":
-            from engine.errors import EngineError
-
             raise EngineError(f"message {message_id} is not waiting for delivery", message_id=message_id)
         self._deliver(session, message, source=None, depth=0)
         return message
 
+    def redeliver_to(self, session: Session, instance: ProcessInstance) -> None:
+        """Offer a (resumed) instance the undeliverable messages it now waits for, oldest first."""
+        names = select(MessageSubscription.message_name).where(MessageSubscription.instance_id == instance.id)
+        for message in session.scalars(select(Message).where(Message.status == "undeliverable",
+                                                             Message.name.in_(names)).order_by(Message.id)):
+            self._deliver(session, message, source=None, depth=0)
+
     def _deliver(self, session: Session, message: Message, *, source: ProcessInstance | None, depth: int) -> None:
         if depth >= MAX_CHAIN_DEPTH:
-            message.status = "undeliverable"
+            message.status, message.reason = "undeliverable", f"chain of more than {MAX_CHAIN_DEPTH} messages"
             return
         target = self._deliver_to_waiting(session, message, depth) or self._start_by_message(
             session, message, source, depth)
         if target is None:
             message.status = "undeliverable"
+            message.reason = message.reason or "no waiting instance matches it and no process starts with it"
         else:
+            message.reason = None
             message.status, message.target_instance_id = "delivered", target.id
             message.delivered_at = self.engine.clock_now()
         session.flush()
@@ -115,11 +128,13 @@ class MessageRouter:
             workflow = self.engine.new_workflow(version, None)
             with clock.use_clock(self.engine.now):
                 workflow.do_engine_steps()
+            if not message.organisation:
+                message.reason = f"it would start '{version.process_id}' but names no organisation"
+                return None
             if not self._catch(workflow, message):
                 continue
             instance = self.engine.create_instance(
-                session, version, Actor.system(), source.organisation if source else None,
-                source.business_key if source else None)
+                session, version, Actor.system(), message.organisation, source.business_key if source else None)
             audit.record(session, "instance_started", instance_id=instance.id, actor="system",
                          process_id=version.process_id, version_id=version.id, message=message.name,
                          message_id=message.id)

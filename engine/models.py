@@ -168,6 +168,9 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     source_instance_id: Mapped[int | None] = mapped_column(Integer)
     target_instance_id: Mapped[int | None] = mapped_column(Integer)
+    # The organisation a process started by this message belongs to (a thrown message: its sender's).
+    organisation: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
 

@@ -1,7 +1,7 @@
 """Task-list queries over the ``human_task`` projection, shaped to stay flat as the backlog grows.
 
-Each queue a user sees (assigned to them; unclaimed in one of their roles, for their organisation or
-for none) is read in index order and cut at the page size before the queues are merged, so a page
+Each queue a user sees (assigned to them; unclaimed in one of their roles, for their organisation)
+is read in index order and cut at the page size before the queues are merged, so a page
 costs about the same with a hundred ready tasks or a hundred thousand.
 """
 
@@ -24,13 +24,11 @@ def _queue(condition: ColumnElement[bool], window: int) -> Select[tuple[str]]:
 
 def _my_queues(actor: Actor, window: int) -> list[Select[tuple[str]]]:
     queues = [_queue(HumanTask.assigned_user == actor.username, window)]
-    organisations = [actor.organisation, None] if actor.organisation else [None]
+    if actor.organisation is None:
+        return queues
     for role in sorted(actor.roles):
-        for organisation in organisations:
-            same_org = (HumanTask.organisation == organisation if organisation is not None
-                        else HumanTask.organisation.is_(None))
-            queues.append(_queue(and_(HumanTask.assigned_user.is_(None), HumanTask.role == role, same_org),
-                                 window))
+        queues.append(_queue(and_(HumanTask.assigned_user.is_(None), HumanTask.role == role,
+                                  HumanTask.organisation == actor.organisation), window))
     return queues
 
 
@@ -42,11 +40,10 @@ def my_tasks(actor: Actor, *, limit: int = 50, offset: int = 0) -> Select[HumanT
             .limit(limit).offset(offset))
 
 
-def role_tasks(role: str, organisation: str | None, *, limit: int = 50, offset: int = 0) -> Select[HumanTask]:
+def role_tasks(role: str, organisation: str, *, limit: int = 50, offset: int = 0) -> Select[HumanTask]:
     """Unclaimed ready tasks of one role in one organisation, soonest due first."""
-    same_org = (HumanTask.organisation == organisation if organisation is not None
-                else HumanTask.organisation.is_(None))
     return (select(HumanTask)
-            .where(HumanTask.status == "ready", HumanTask.assigned_user.is_(None), HumanTask.role == role, same_org)
+            .where(HumanTask.status == "ready", HumanTask.assigned_user.is_(None), HumanTask.role == role,
+                   HumanTask.organisation == organisation)
             .order_by(HumanTask.queue_order, HumanTask.created_at, HumanTask.id)
             .limit(limit).offset(offset))

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import Problem
 
@@ -151,7 +152,19 @@ def check_forms(doc: ParsedDocument, process: Any, forms: FormStore) -> list[Pro
             error = forms.load(ui_name)[1]
             if error:
                 problems.append(doc.problem(element, error))
+        problems += _due_in_problems(doc, element)
     return problems
+
+
+def _due_in_problems(doc: ParsedDocument, element: Any) -> list[Problem]:
+    due_in = properties(element).get("dueIn")
+    if due_in is None:
+        return []
+    try:
+        TimerEventDefinition.parse_iso_duration(due_in.strip("\"'"))
+    except Exception:  # SpiffWorkflow raises a bare Exception('Invalid duration')
+        return [doc.problem(element, f"dueIn {due_in!r} is not an ISO 8601 duration such as P5D or PT48H")]
+    return []
 
 
 def _schema_error(name: str, forms: FormStore) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine as DbEngine
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,18 @@ def database_url(make_database: Callable[[], str]) -> str:
 @pytest.fixture(scope="session")
 def db_engine(database_url: str) -> Iterator[DbEngine]:
     db_engine = make_db_engine(database_url)
+    if db_engine.dialect.name == "sqlite":
+        # pysqlite only BEGINs before DML, so a test's first SAVEPOINT would open (and its RELEASE
+        # commit) a real transaction, leaking rows into later tests. Give the test transaction a real
+        # BEGIN (SQLAlchemy's documented recipe); the app keeps pysqlite's default.
+        @event.listens_for(db_engine, "connect")
+        def _no_implicit_begin(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(db_engine, "begin")
+        def _explicit_begin(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
+
     yield db_engine
     db_engine.dispose()
 

@@ -197,13 +197,16 @@ def instances_group() -> None:
 @instances_group.command("start")
 @click.argument("process_id")
 @click.option("--data", help="Start data as a JSON object.")
-@click.option("--as", "username", help="Start as this user.")
+@click.option("--as", "username", help="Start as this user (the instance belongs to their organisation).")
+@click.option("--org", "organisation", help="Organisation the instance belongs to (default: the user's).")
 @json_option
-def instances_start(process_id: str, data: str | None, username: str | None, as_json: bool) -> None:
+def instances_start(process_id: str, data: str | None, username: str | None, organisation: str | None,
+                    as_json: bool) -> None:
     """Start the latest version of PROCESS_ID."""
     payload = parse_json_arg(as_json, data, "--data")
     actor = actor_for(as_json, username)
-    instance = run_engine(as_json, lambda: _engine().start(db.session, process_id, payload, actor))
+    instance = run_engine(as_json, lambda: _engine().start(db.session, process_id, payload, actor,
+                                                           organisation=organisation))
     summary = instance_summary(instance)
     emit(as_json, summary, f"started instance {instance.id} ({instance.status})")
 
@@ -290,22 +293,37 @@ def messages_list(status: str | None, as_json: bool) -> None:
     if status:
         query = query.where(Message.status == status)
     rows = [{"id": m.id, "name": m.name, "status": m.status, "from": m.source_instance_id,
-             "to": m.target_instance_id, "correlations": m.correlations} for m in db.session.scalars(query)]
-    emit(as_json, rows, "\n".join(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['from']}->{r['to']}" for r in rows)
-         or "no message")
+             "to": m.target_instance_id, "correlations": m.correlations, "reason": m.reason}
+            for m in db.session.scalars(query)]
+    emit(as_json, rows, "\n".join(f"{r['id']}\t{r['name']}\t{r['status']}\t{r['from']}->{r['to']}"
+                                  f"\t{r['reason'] or ''}" for r in rows) or "no message")
 
 
 @messages_group.command("send")
 @click.argument("name")
 @click.option("--payload", help="JSON object.")
 @click.option("--correlations", help="JSON object of correlation property values.")
+@click.option("--org", "organisation", help="Organisation of a process the message starts.")
 @json_option
-def messages_send(name: str, payload: str | None, correlations: str | None, as_json: bool) -> None:
+def messages_send(name: str, payload: str | None, correlations: str | None, organisation: str | None,
+                  as_json: bool) -> None:
     """Send a message from outside."""
     body = parse_json_arg(as_json, payload, "--payload")
     keys = parse_json_arg(as_json, correlations, "--correlations")
-    message = run_engine(as_json, lambda: _engine().messages.send(db.session, name, body, keys))
-    emit(as_json, {"id": message.id, "status": message.status}, f"message {message.id}: {message.status}")
+    message = run_engine(as_json, lambda: _engine().messages.send(db.session, name, body, keys,
+                                                                  organisation=organisation))
+    emit(as_json, {"id": message.id, "status": message.status, "reason": message.reason},
+         f"message {message.id}: {message.status} {message.reason or ''}".rstrip())
+
+
+@messages_group.command("redeliver")
+@click.argument("message_id", type=int)
+@json_option
+def messages_redeliver(message_id: int, as_json: bool) -> None:
+    """Try an undeliverable message again."""
+    message = run_engine(as_json, lambda: _engine().messages.redeliver(db.session, message_id))
+    emit(as_json, {"id": message.id, "status": message.status, "reason": message.reason},
+         f"message {message.id}: {message.status} {message.reason or ''}".rstrip())
 
 
 # --- worker, users, demo -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from engine.errors import (
     InstanceNotFoundError,
     ModelValidationError,
     NotAllowedError,
+    OrganisationRequiredError,
     ProcessNotFoundError,
     TaskNotFoundError,
     TaskNotReadyError,
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: dict[type[EngineError], int] = {
     TaskNotReadyError: 409,
     FormValidationError: 422,
     ModelValidationError: 422,
+    OrganisationRequiredError: 422,
 }
 
 

@@ -12,6 +12,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+# Beyond 10^15 no amount or count in this programme makes sense, and floats stop being exact.
+MAX_EXPONENT = 15
+
 
 @dataclass
 class Choice:
@@ -80,6 +83,8 @@ def build_fields(schema: Mapping[str, Any], ui_schema: Mapping[str, Any] | None,
 def _coerce(prop: Mapping[str, Any], raw: str) -> Any:
     kind = prop.get("type")
     if kind == "integer":
+        if len(raw.lstrip("+-")) > MAX_EXPONENT:
+            return raw
         try:
             return int(raw)
         except ValueError:
@@ -88,6 +93,10 @@ def _coerce(prop: Mapping[str, Any], raw: str) -> Any:
         try:
             number = Decimal(raw.replace(",", "."))
         except InvalidOperation:
+            return raw
+        # NaN, infinities and huge exponents are not amounts: left as typed, the schema refuses them
+        # (and converting 1e2000000 to an int would take minutes of CPU).
+        if not number.is_finite() or abs(number.adjusted()) > MAX_EXPONENT:
             return raw
         return int(number) if number == number.to_integral_value() else float(number)
     return raw

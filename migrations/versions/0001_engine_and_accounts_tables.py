@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:35:40.656351
+Create Date: 2026-11-25 15:03:50.803033
 """
 
 from alembic import op
@@ -38,6 +38,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('source_instance_id', sa.Integer(), nullable=True),
     sa.Column('target_instance_id', sa.Integer(), nullable=True),
+    sa.Column('organisation', sa.String(length=100), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message'))

@@ -83,3 +83,20 @@ def test_threads_racing_on_one_task(committed, engine: Engine) -> None:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ConflictError", "ok"]
     assert _completions(db_engine, instance_id) == 1
+
+
+def test_two_claims_at_once_one_wins(committed, engine: Engine) -> None:
+    db_engine, instance_id, task_id = committed
+    with Session(db_engine) as first, Session(db_engine) as second:
+        task_seen = second.get(HumanTask, task_id)  # read before the other claims
+        assert task_seen.assigned_user is None
+        engine.claim(first, task_id, COORD)
+        first.commit()
+        with pytest.raises(ConflictError):
+            engine.claim(second, task_id, SECOND_COORD)
+        second.rollback()
+    with Session(db_engine) as check:
+        assert check.get(HumanTask, task_id).assigned_user == "anna"
+        claims = check.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.kind == "task_claimed"))
+        assert claims == 1

@@ -80,3 +80,36 @@ def test_event_based_gateway_takes_the_message_branch(deployed: Engine, session:
     task = ready_task(session, instance.id, "read_answer")
     data = deployed.load(instance).get_task_from_id(UUID(task.id)).data
     assert data["answer_data"] == {"household_id": 5, "accepted": True}
+
+
+def test_instance_missing_its_correlation_value_never_gets_another_households_message(
+        deployed: Engine, session: Session) -> None:
+    unknown = deployed.start(session, "reply_or_timeout", {}, COORD)  # started without household_id
+    five = deployed.start(session, "reply_or_timeout", {"household_id": 5}, COORD)
+    message = deployed.messages.send(session, "landlord_answer", {"household_id": 5}, {"household_id": 5})
+    assert message.target_instance_id == five.id
+    assert unknown.status == "waiting"
+    stray = deployed.messages.send(session, "landlord_answer", {"household_id": 6}, {"household_id": 6})
+    assert stray.status == "undeliverable"
+
+
+def test_outside_message_starts_a_process_only_for_a_named_organisation(deployed: Engine, session: Session) -> None:
+    orphan = deployed.messages.send(session, "enrollment_opened", {"household_id": 3}, {"household_id": 3})
+    assert orphan.status == "undeliverable"
+    assert orphan.reason == "it would start 'placement' but names no organisation"
+    started = deployed.messages.send(session, "enrollment_opened", {"household_id": 3}, {"household_id": 3},
+                                     organisation="capofila")
+    assert started.status == "delivered"
+    assert session.get(ProcessInstance, started.target_instance_id).organisation == "capofila"
+
+
+def test_message_sent_while_suspended_is_delivered_on_resume(deployed: Engine, session: Session,
+                                                             ready_task) -> None:
+    instance = deployed.start(session, "reply_or_timeout", {"household_id": 5}, COORD)
+    deployed.set_suspended(session, instance.id, COORD, True)
+    message = deployed.messages.send(session, "landlord_answer", {"household_id": 5}, {"household_id": 5})
+    assert message.status == "undeliverable"
+    deployed.set_suspended(session, instance.id, COORD, False)
+    assert message.status == "delivered"
+    assert message.target_instance_id == instance.id
+    assert ready_task(session, instance.id, "read_answer").status == "ready"

@@ -16,6 +16,7 @@ from engine import (
     Engine,
     FormValidationError,
     NotAllowedError,
+    OrganisationRequiredError,
     TaskNotReadyError,
 )
 from engine.models import AuditEvent, HumanTask, Incident, ProcessVersion
@@ -259,3 +260,20 @@ def test_state_of_an_older_serializer_version_is_migrated_on_load(deployed: Engi
     deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
     assert json.loads(instance.state)["serializer_version"] == "1.5"
     assert instance.serializer_version == "1.5"
+
+
+def test_an_instance_needs_an_organisation(deployed: Engine, session: Session) -> None:
+    with pytest.raises(OrganisationRequiredError):
+        deployed.start(session, "approval", {})  # the system actor belongs to no organisation
+    instance = deployed.start(session, "approval", {}, organisation="capofila")
+    assert instance.organisation == "capofila"
+
+
+def test_fields_outside_the_form_are_refused(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    with pytest.raises(FormValidationError) as caught:
+        deployed.complete_task(session, fill.id, {"title": "abc", "task_organisations": {"case_manager": "x"}},
+                               COORD)
+    assert caught.value.fields == {"task_organisations": ["not a field of this form"]}
+    assert session.get(HumanTask, fill.id).status == "ready"

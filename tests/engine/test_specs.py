@@ -403,3 +403,11 @@ def test_event_subprocess_is_refused_with_the_alternative():
     problems = problems_of(name, roles={})
     assert prefix(name, 'id="Sub_on_message"', "Sub_on_message") + (
         "event sub-processes are not supported by this engine: use boundary events") in problems
+
+
+def test_due_in_must_be_an_iso_duration(tmp_path):
+    source = (Path(__file__).parent / "bpmn" / "approval.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "approval.bpmn").write_text(source.replace('value="P2D"', 'value="2 giorni"'), encoding="utf-8")
+    problems = validate([tmp_path / "approval.bpmn"], Path(__file__).parent / "bpmn" / "forms", {})
+    assert [p.message for p in problems] == ["dueIn '2 giorni' is not an ISO 8601 duration such as P5D or PT48H"]
+    assert problems[0].element_id == "fill"

@@ -88,3 +88,28 @@ def test_event_based_gateway_takes_the_timer_branch(deployed: Engine, session: S
     assert ready_task(session, instance.id, "chase").role == "coordinatore"
     assert session.scalars(select(MessageSubscription).where(
         MessageSubscription.instance_id == instance.id)).all() == []
+
+
+def test_a_timer_that_fails_to_fire_does_not_block_the_others(deployed: Engine, session: Session, clock,
+                                                              ready_task, monkeypatch) -> None:
+    broken = deployed.start(session, "deadline", {}, COORD)
+    clock.advance(hours=1)
+    healthy = deployed.start(session, "deadline", {}, COORD)
+    session.commit()  # the worker commits and rolls back per timer: keep the set-up out of that
+    real_load = deployed.load
+
+    def load(instance):  # type: ignore[no-untyped-def]
+        if instance.id == broken.id:
+            raise RuntimeError("storage hiccup")
+        return real_load(instance)
+
+    monkeypatch.setattr(deployed, "load", load)
+    clock.advance(days=6)
+    assert fire_due_timers(deployed, session, commit=True) == 2  # both attempted, one postponed
+    assert ready_task(session, healthy.id, "escalate").status == "ready"
+    postponed = session.scalars(select(Timer).where(Timer.instance_id == broken.id)).one()
+    assert postponed.due_at == clock() + timedelta(minutes=5)
+    monkeypatch.setattr(deployed, "load", real_load)
+    clock.advance(minutes=6)
+    assert fire_due_timers(deployed, session, commit=True) == 1
+    assert ready_task(session, broken.id, "escalate").status == "ready"

@@ -273,7 +273,7 @@ def test_first_interview_needs_the_privacy_notice(engine: Engine, session: Sessi
     ({"urgency": "Sfratto esecutivo con data"}, "urgency"),  # the label is not the stored value
     ({"housing_need_type": None}, "housing_need_type"),
     ({"household_name": ""}, "household_name"),
-    ({"codice_fiscale": "RSSMRA80A01L219X"}, "_form"),  # no fields beyond the form's
+    ({"codice_fiscale": "RSSMRA80A01L219X"}, "codice_fiscale"),  # no fields beyond the form's
 ])
 def test_register_referral_rejects_bad_data(engine: Engine, session: Session, change: dict[str, Any],
                                             field: str, the_ready_task: ReadyTask) -> None:

@@ -116,3 +116,20 @@ def test_validate_passes_good_models(pis2) -> None:
     result = pis2("processes", "validate", str(MODELS))
     assert result.returncode == 0, result.stdout
     assert "all models are valid" in result.stdout
+
+
+def test_messages_and_organisations_from_the_command_line(pis2) -> None:
+    pis2("processes", "deploy", str(MODELS))
+    orphan = pis2("instances", "start", "approval", "--json")
+    assert orphan.returncode == 1
+    assert json.loads(orphan.stdout)["error"]["code"] == "organisation_required"
+    started = _json(pis2("instances", "start", "approval", "--org", "capofila", "--json"))
+    assert started["ready_tasks"][0]["role"] == "coordinatore"
+    lost = _json(pis2("messages", "send", "enrollment_opened", "--payload", '{"household_id": 4}', "--json"))
+    assert lost["status"] == "undeliverable"
+    assert "names no organisation" in lost["reason"]
+    listed = _json(pis2("messages", "list", "--status", "undeliverable", "--json"))
+    assert [m["id"] for m in listed] == [lost["id"]]
+    sent = _json(pis2("messages", "send", "enrollment_opened", "--payload", '{"household_id": 4}',
+                      "--org", "capofila", "--json"))
+    assert sent["status"] == "delivered"

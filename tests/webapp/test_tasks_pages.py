@@ -101,3 +101,15 @@ def test_completion_lost_to_someone_else_keeps_typed_data(app: Flask, client: Fl
     body = response.get_data(as_text=True)
     assert "aggiornata da qualcun altro" in body
     assert 'value="Casa sicura"' in body
+
+
+def test_numbers_that_are_not_amounts_are_refused_not_crashing(app: Flask, client: FlaskClient) -> None:
+    task_id = _start_approval(app)
+    login(client, "anna")
+    token = csrf_token(client, f"/tasks/{task_id}")
+    for amount in ("NaN", "Infinity", "-inf", "sNaN", "1e5000", "1e2000000"):
+        response = client.post(f"/tasks/{task_id}", data={"title": "Casa", "amount": amount, "csrf_token": token})
+        assert response.status_code == 422, amount
+        assert "Inserisci un numero." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(HumanTask, task_id).status == "ready"
