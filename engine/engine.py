@@ -152,16 +152,14 @@ class Engine:
         with self.conflicts_reported():
             self.save(session, instance, workflow, failed=outcome.failure is not None)
             if outcome.failure is not None:
-                self._record_incident(session, instance, outcome, actor)
+                self._record_incident(session, instance, outcome.failure, actor)
             session.flush()
             for event in outcome.events:
                 self.messages.route(session, event, source=instance, depth=depth)
         return outcome
 
-    def _record_incident(self, session: Session, instance: ProcessInstance, outcome: StepOutcome,
+    def _record_incident(self, session: Session, instance: ProcessInstance, failure: StepFailure,
                          actor: Actor) -> None:
-        failure = outcome.failure
-        assert failure is not None
         session.add(Incident(instance_id=instance.id, task_id=failure.task_id,
                              task_spec_id=failure.task_spec_id, message=failure.message,
                              stack=failure.stack, status="open", created_at=self.clock_now()))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import (
+    ConflictError,
     Engine,
     FormValidationError,
     NotAllowedError,
@@ -277,3 +278,15 @@ def test_fields_outside_the_form_are_refused(deployed: Engine, session: Session,
                                COORD)
     assert caught.value.fields == {"task_organisations": ["not a field of this form"]}
     assert session.get(HumanTask, fill.id).status == "ready"
+
+
+def test_completion_against_a_stale_version_is_a_conflict(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    seen = instance.version
+    deployed.set_suspended(session, instance.id, COORD, True)
+    deployed.set_suspended(session, instance.id, COORD, False)  # someone touched the case meanwhile
+    with pytest.raises(ConflictError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, COORD, expected_version=seen)
+    deployed.complete_task(session, fill.id, {"title": "abc"}, COORD, expected_version=instance.version)
+    assert session.get(HumanTask, fill.id).status == "completed"
