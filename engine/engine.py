@@ -42,7 +42,7 @@ from engine.runtime import (
     status_of,
 )
 from engine.scripting import make_script_engine
-from engine.services import ServiceRegistry
+from engine.services import ServiceContext, ServiceRegistry, service_context
 from engine.specs import ModelFile, resolve_lane_role
 from engine.store import SpecCache, StateSerializer, get_instance, latest_version
 
@@ -148,7 +148,11 @@ class Engine:
         ``failure`` is one that already happened before stepping (a post-script, a retried
         pre-script): the instance is saved in error without running further.
         """
-        outcome = StepOutcome(failure=failure) if failure else run_engine_steps(workflow, self.now)
+        if failure is not None:
+            outcome = StepOutcome(failure=failure)
+        else:
+            with self.stepping(session, instance, actor):
+                outcome = run_engine_steps(workflow, self.now)
         with self.conflicts_reported():
             self.save(session, instance, workflow, failed=outcome.failure is not None)
             if outcome.failure is not None:
@@ -179,6 +183,16 @@ class Engine:
         with clock.use_clock(self.now):
             project_human_tasks(session, instance, workflow, self.lane_role)
             project_waits(session, instance, workflow, self.messages.expected_correlations)
+
+    @staticmethod
+    @contextmanager
+    def stepping(session: Session, instance: ProcessInstance, actor: Actor) -> Iterator[None]:
+        """While an instance steps, service operations write through its session, on its behalf."""
+        context = ServiceContext(session=session, instance_id=instance.id, process_id=instance.process_id,
+                                 organisation=instance.organisation, actor=actor.username,
+                                 business_key=instance.business_key)
+        with service_context(context):
+            yield
 
     @staticmethod
     @contextmanager
@@ -240,7 +254,8 @@ class Engine:
             raise TaskNotReadyError(f"task {task_id} is not ready", task_id=task_id)
         before = audit.json_safe(task.data)
         task.data.update(deepcopy(dict(data)))
-        failure = run_task(task, self.now)
+        with self.stepping(session, instance, actor):
+            failure = run_task(task, self.now)
         row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
         audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
                      task_spec=row.task_spec_id, changes=audit.data_diff(before, audit.json_safe(task.data)))
@@ -295,7 +310,8 @@ class Engine:
             raise TaskNotReadyError(f"instance {instance_id} is {instance.status}, not in error",
                                     instance_id=instance_id)
         workflow = self.load(instance)
-        failure = reset_errored_tasks(workflow, self.now)
+        with self.stepping(session, instance, actor):
+            failure = reset_errored_tasks(workflow, self.now)
         for incident in session.scalars(select(Incident).where(
                 Incident.instance_id == instance_id, Incident.status == "open")):
             incident.status, incident.resolved_at, incident.resolved_by = "resolved", self.clock_now(), actor.username

@@ -151,9 +151,16 @@ def test_failing_service_becomes_incident_and_retry_resumes(deployed: Engine, se
     assert "record_referral" in incident.message
     assert incident.status == "open"
     # The fix: the operation gets registered; retry runs the failed step again.
-    services.register("record_referral", lambda household: {"id": 41, "household": household})
+    calls = []
+
+    def record_referral(context, household):
+        calls.append((context.instance_id, context.process_id, context.actor, context.session is session))
+        return {"id": 41, "household": household}
+
+    services.register("record_referral", record_referral)
     deployed.retry(session, instance.id, COORD)
     assert instance.status == "running"
+    assert calls == [(instance.id, "service_call", COORD.username, True)]
     assert session.get(Incident, incident.id).status == "resolved"
     check = ready_task(session, instance.id, "check")
     workflow = deployed.load(instance)

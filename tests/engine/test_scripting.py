@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
 
 from engine.errors import ServiceError
 from engine.scripting import (
@@ -26,7 +27,7 @@ from engine.scripting import (
     compile_check,
     make_script_engine,
 )
-from engine.services import ServiceRegistry
+from engine.services import ServiceContext, ServiceRegistry, service_context
 
 
 @pytest.fixture
@@ -412,26 +413,33 @@ def test_workflow_script_timeout_raises() -> None:
         workflow.do_engine_steps()
 
 
+# What the engine hands every operation while an instance steps (no database needed here).
+STEP_CONTEXT = ServiceContext(session=Session(), instance_id=1, process_id="p", organisation="capofila",
+                              actor="anna")
+
+
 @pytest.fixture
 def services() -> ServiceRegistry:
     registry = ServiceRegistry()
 
     @registry.operation("double")
-    def double(n: int) -> int:
+    def double(context: ServiceContext, n: int) -> int:
+        assert context is STEP_CONTEXT
         return n * 2
 
     @registry.operation("explode")
-    def explode(n: int) -> int:
+    def explode(_context: ServiceContext, n: int) -> int:
         raise RuntimeError(f"boom {n}")
 
-    registry.register("when", lambda n: {"on": date(2026, 1, n), "amount": Decimal("1.5")})
+    registry.register("when", lambda _context, n: {"on": date(2026, 1, n), "amount": Decimal("1.5")})
     return registry
 
 
 @pytest.mark.parametrize(("x", "end"), [(7, "end_big"), (3, "end_small")])
 def test_workflow_service_task(services: ServiceRegistry, x: int, end: str) -> None:
     workflow = _workflow(SERVICE_TASK.replace("{operation}", "double"), "out &gt; 10", x, make_script_engine(services))
-    workflow.do_engine_steps()
+    with service_context(STEP_CONTEXT):
+        workflow.do_engine_steps()
 
     assert workflow.is_completed()
     assert workflow.data["out"] == x * 2
@@ -440,7 +448,8 @@ def test_workflow_service_task(services: ServiceRegistry, x: int, end: str) -> N
 
 def test_service_results_become_json(services: ServiceRegistry) -> None:
     workflow = _workflow(SERVICE_TASK.replace("{operation}", "when"), "True", 5, make_script_engine(services))
-    workflow.do_engine_steps()
+    with service_context(STEP_CONTEXT):
+        workflow.do_engine_steps()
     assert workflow.data["out"] == {"on": "2026-01-05", "amount": "1.5"}
 
 
@@ -453,20 +462,23 @@ def test_service_results_become_json(services: ServiceRegistry) -> None:
 )
 def test_workflow_service_failures_raise(services: ServiceRegistry, operation: str, message: str) -> None:
     workflow = _workflow(SERVICE_TASK.replace("{operation}", operation), "True", 2, make_script_engine(services))
-    with pytest.raises(WorkflowTaskException, match=message) as info:
+    with service_context(STEP_CONTEXT), pytest.raises(WorkflowTaskException, match=message) as info:
         workflow.do_engine_steps()
     assert info.value.task.task_spec.bpmn_id == "work"
 
 
 def test_service_registry() -> None:
     registry = ServiceRegistry()
-    registry.register("b", lambda: 1)
-    registry.register("a", lambda value: value + 1)
+    registry.register("b", lambda _context: 1)
+    registry.register("a", lambda context, value: (context.actor, value + 1))
 
     assert registry.names() == ["a", "b"]
     assert "a" in registry
     assert "c" not in registry
-    assert registry.call("a", {"value": 1}) == 2
+    with pytest.raises(ServiceError, match="outside an instance step"):
+        registry.call("a", {"value": 1})
+    with service_context(STEP_CONTEXT):
+        assert registry.call("a", {"value": 1}) == ("anna", 2)
     with pytest.raises(ValueError, match="already registered"):
         registry.register("a", lambda: 0)
     with pytest.raises(ServiceError, match="unknown service operation 'c'") as info:

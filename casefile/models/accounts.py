@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    """Now, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the case-file tables (kept apart from the engine's)."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from casefile.models.base import Base, utcnow
 
 
 class Organisation(Base):
@@ -36,6 +20,13 @@ class Organisation(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(40), default="ETS")
+    tax_code: Mapped[str | None] = mapped_column(String(16))
+    # What the organisation is in the programme: capofila, partner, lease_holder, referrer, funder.
+    programme_roles: Mapped[list[Any]] = mapped_column(default=list)
+
+    def plays(self, programme_role: str) -> bool:
+        """Whether the organisation holds ``programme_role`` (e.g. ``lease_holder``)."""
+        return programme_role in (self.programme_roles or [])
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
