@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casefile.errors import AccessDeniedError, NotFoundError
+from casefile.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from casefile.models import (
     CaseTeamMember,
     DataAccessEvent,
@@ -49,8 +49,9 @@ RECORD_TYPES: dict[str, tuple[str, str]] = {
     "visit": ("case", RESTRICTED),
     "support_activity": ("case", ORDINARY),
     "incident": ("case", RESTRICTED),
-    "exit": ("case", ORDINARY),
-    "follow_up": ("case", ORDINARY),
+    # Handover and follow-up notes describe the person: restricted, and their reads are logged.
+    "exit": ("case", RESTRICTED),
+    "follow_up": ("case", RESTRICTED),
     "timeline": ("case", ORDINARY),
     "landlord": ("housing", RESTRICTED),
     "housing_unit": ("housing", ORDINARY),
@@ -139,7 +140,12 @@ def record_class(record_type: str) -> tuple[str, str]:
         raise ValueError(f"unknown record type '{record_type}'") from None
 
 
-def _reaches(role: str, viewer: Viewer, scope: CaseScope) -> bool:
+# Holding the lease of a household's flat opens only what the lease holder needs for the tenancy
+# (the flat, the money, who lives there), never case notes: housing and support stay apart.
+LEASE_HOLDER_AREAS = frozenset({"housing", "money", "composition"})
+
+
+def _reaches(role: str, viewer: Viewer, scope: CaseScope, area: str) -> bool:
     reach = SCOPES.get(role, NONE)
     if reach == PROGRAMME:
         return True
@@ -147,7 +153,9 @@ def _reaches(role: str, viewer: Viewer, scope: CaseScope) -> bool:
     if reach == TEAM:
         return on_team
     if reach == ORGANISATION:
-        return on_team or viewer.organisation in ({scope.managing_org} | scope.lease_holder_orgs)
+        if on_team or viewer.organisation == scope.managing_org:
+            return True
+        return area in LEASE_HOLDER_AREAS and viewer.organisation in scope.lease_holder_orgs
     return False
 
 
@@ -171,7 +179,7 @@ def decide(viewer: Viewer, action: str, record_type: str, scope: CaseScope | Non
         return Decision(False, klass, f"no role of yours may {action} {area} data of class {klass}")
     if scope is None:
         return Decision(True, klass, roles=tuple(granting))
-    reaching = [role for role in granting if _reaches(role, viewer, scope)]
+    reaching = [role for role in granting if _reaches(role, viewer, scope, area)]
     if not reaching:
         return Decision(False, klass, "this household is outside your organisation and case load")
     if klass == SPECIAL and viewer.username not in scope.team:
@@ -203,6 +211,8 @@ def authorize(session: Session, viewer: Viewer, action: str, record_type: str, *
               household_id: int | None = None, record_id: int | None = None,
               fields: Iterable[str] = ()) -> Decision:
     """Decide, refuse with AccessDeniedError, and log access to restricted and special-category data."""
+    if not purpose or not purpose.strip():
+        raise InvalidInputError("say why you need this data", field="purpose")
     scope = case_scope(session, household_id) if household_id is not None else None
     decision = decide(viewer, action, record_type, scope)
     if not decision:
@@ -218,7 +228,7 @@ def log_access(session: Session, viewer: Viewer, action: str, record_type: str, 
                fields: Iterable[str] = ()) -> None:
     """Append one row to the access log (the database refuses to change or delete it)."""
     if not purpose or not purpose.strip():
-        raise ValueError("access to protected data needs a stated purpose")
+        raise InvalidInputError("access to protected data needs a stated purpose", field="purpose")
     session.add(DataAccessEvent(
         at=utcnow(), actor=viewer.username, organisation=viewer.organisation, roles=sorted(viewer.roles),
         action=action, record_type=record_type, record_id=record_id, household_id=household_id,

@@ -86,3 +86,9 @@ LEASE_DISPOSITIONS = ("subentro", "riassegnazione", "disdetta", "risoluzione_con
 # HMIS 4.12 current living situation, grouped like destinations.
 LIVING_SITUATIONS = DESTINATIONS
 FOLLOW_UP_MONTHS = (3, 6, 12)
+
+# --- housing and money (area b) --------------------------------------------------------------------
+# Energy performance classes of the APE (D.M. 26/6/2015), best first.
+APE_CLASSES = ("A4", "A3", "A2", "A1", "B", "C", "D", "E", "F", "G")
+# How a lease ends (end_lease); "attivo" is only ever set by sign_lease.
+LEASE_END_STATUSES = ("in_disdetta", "risolto", "scaduto", "volturato")

@@ -12,6 +12,7 @@ from casefile.roles import ROLES
 from engine import Engine
 from engine.db import configure_sqlite
 from engine.services import ServiceRegistry
+from webapp.casefile_services import register_casefile_operations
 from webapp.config import load_config
 from webapp.extensions import babel, csrf, db, login_manager
 
@@ -50,6 +51,7 @@ def register_extensions(app: Flask) -> None:
 def register_engine(app: Flask) -> None:
     """One engine per app, with the role catalogue and the service registry the case file fills."""
     services = ServiceRegistry()
+    register_casefile_operations(services)
     app.extensions["engine"] = Engine(roles=ROLES, services=services,
                                       now=app.config.get("ENGINE_CLOCK"),
                                       script_time_limit=app.config["SCRIPT_TIME_LIMIT"])

@@ -326,6 +326,40 @@ def messages_redeliver(message_id: int, as_json: bool) -> None:
          f"message {message.id}: {message.status} {message.reason or ''}".rstrip())
 
 
+# --- case file ----------------------------------------------------------------------------------
+
+
+@main.group("casefile")
+def casefile_group() -> None:
+    """Case-file records."""
+
+
+@casefile_group.command("retention")
+@click.option("--older-than-days", type=click.IntRange(min=0), default=None,
+              help="Closed for more than this many days (default: RETENTION_DAYS, 730).")
+@click.option("--dry-run", is_flag=True, help="Report what would be pseudonymised; change nothing.")
+@json_option
+def casefile_retention(older_than_days: int | None, dry_run: bool, as_json: bool) -> None:
+    """Pseudonymise households whose enrollments all closed long ago (names, notes, health data)."""
+    from casefile.retention import pseudonymise_closed_households
+
+    days = current_app.config["RETENTION_DAYS"] if older_than_days is None else older_than_days
+    try:
+        report = pseudonymise_closed_households(db.session, now=_engine().clock_now(), older_than_days=days,
+                                                actor="pis2 casefile retention", dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except ValueError as exc:
+        db.session.rollback()
+        fail(as_json, "invalid_argument", str(exc))
+    verb = "would pseudonymise" if dry_run else "pseudonymised"
+    emit(as_json, report.as_dict(),
+         f"{verb} {report.households} household(s) closed more than {days} days ago "
+         f"({report.persons} person(s), {report.sensitive_deleted} health record(s) deleted)")
+
+
 # --- worker, users, demo -------------------------------------------------------------------------
 
 

@@ -69,6 +69,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SCRIPT_TIME_LIMIT": float(os.environ.get("PIS2_SCRIPT_TIME_LIMIT", "2.0")),
         "WORKER_INTERVAL": float(os.environ.get("PIS2_WORKER_INTERVAL", "5")),
         "ENGINE_CLOCK": _clock_from_env(),
+        # Days after closure before a household's case file is pseudonymised (domain.md §6: 24 months).
+        "RETENTION_DAYS": int(os.environ.get("PIS2_RETENTION_DAYS", "730")),
     }
     config.update(overrides)
     if not config.get("SQLALCHEMY_DATABASE_URI"):

@@ -1,22 +1,18 @@
-"""Demo accounts for `make run`: one user per role, password 'demo'."""
+"""Demo data for `make run`: one user per role (password 'demo'), the demo programme, intake cases."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casefile import accounts
+from casefile.demo import ORGANISATIONS, seed_organisations, seed_programme
 from casefile.roles import ROLES
 from engine import Actor, Engine
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from webapp.auth import hash_password
-
-DEMO_ORGANISATIONS = {
-    "comune": ("Città di Torino – Servizi sociali", "Comune"),
-    "capofila": ("Ente capofila PIS 2", "ETS"),
-    "locatario": ("Ente titolare dei contratti", "ETS"),
-    "partner": ("Ente partner – mediazione e lavoro", "ETS"),
-}
 
 # Which demo organisation each role's demo user works for (domain.md §2).
 DEMO_ROLE_ORGS = {
@@ -27,10 +23,10 @@ DEMO_ROLE_ORGS = {
 }
 
 
-def seed_demo(session: Session) -> int:
-    """Create missing demo organisations and users; returns how many users were new."""
-    orgs = {key: accounts.ensure_organisation(session, key, name, kind)
-            for key, (name, kind) in DEMO_ORGANISATIONS.items()}
+def seed_demo(session: Session, today: date | None = None) -> int:
+    """Create missing demo organisations, users and programme records; returns how many users were new."""
+    seed_organisations(session)
+    orgs = {key: accounts.ensure_organisation(session, key) for key in ORGANISATIONS}
     password = hash_password("demo")
     created = 0
     for role in ROLES:
@@ -38,6 +34,7 @@ def seed_demo(session: Session) -> int:
             accounts.create_user(session, role, organisation=orgs[DEMO_ROLE_ORGS[role]], roles=[role],
                                  password_hash=password, full_name=f"Demo {ROLES[role]}")
             created += 1
+    seed_programme(session, today or datetime.now(UTC).date())
     return created
 
 

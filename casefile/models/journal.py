@@ -47,6 +47,6 @@ class DataAccessEvent(Base):
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[int | None] = mapped_column(Integer)
     household_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    data_class: Mapped[str] = mapped_column(String(20))
+    data_class: Mapped[str] = mapped_column(String(30))
     purpose: Mapped[str] = mapped_column(Text)
     fields: Mapped[list[Any]] = mapped_column(default=list)

@@ -4,7 +4,17 @@
 package registers every operation module below.
 """
 
-from casefile.operations import accompaniment, cases, households, housing, money  # noqa: F401 - registers
+# Importing a module registers its operations.
+from casefile.operations import (  # noqa: F401
+    accompaniment,
+    cases,
+    exits,
+    households,
+    housing,
+    mediation,
+    money,
+    plans,
+)
 from casefile.operations.base import OPERATIONS, Caller, Operation, OperationContext, execute
 
 __all__ = ["OPERATIONS", "Caller", "Operation", "OperationContext", "execute"]

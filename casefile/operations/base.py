@@ -30,11 +30,18 @@ class Caller:
     organisation: str | None = None
     process_id: str | None = None
     instance_id: int | None = None
+    # The application itself (demo data, imports): no staff member to hold to the policy.
+    is_system: bool = False
+
+    @classmethod
+    def system(cls, name: str) -> Caller:
+        """The application acting on its own account, under ``name`` in the journal."""
+        return cls(name, is_system=True)
 
     @property
     def via_process(self) -> bool:
-        """A BPMN service task: the model's lanes already decided who may cause this step."""
-        return self.instance_id is not None
+        """A BPMN service task or the application: the policy was applied before it got here."""
+        return self.instance_id is not None or self.is_system
 
     def viewer(self) -> access.Viewer:
         """The access policy's view of this caller."""

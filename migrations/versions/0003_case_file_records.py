@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('record_type', sa.String(length=40), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=True),
     sa.Column('household_id', sa.Integer(), nullable=True),
-    sa.Column('data_class', sa.String(length=20), nullable=False),
+    sa.Column('data_class', sa.String(length=30), nullable=False),
     sa.Column('purpose', sa.Text(), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_data_access_event'))

@@ -1,0 +1,76 @@
+"""Where the case file meets the engine: its operations as BPMN service tasks, its timeline's process steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from casefile.errors import DomainError
+from casefile.models import Household
+from casefile.operations import OPERATIONS, Caller, execute
+from casefile.timeline import TimelineEntry, household_instance_ids
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.services import ServiceContext, ServiceRegistry
+
+# Engine audit kinds worth showing in a household's story (claims and deploys are not).
+TIMELINE_KINDS = ("instance_started", "task_completed", "incident", "retry", "terminated", "suspended", "resumed",
+                  "message_received")
+
+
+class OperationRefusedError(Exception):
+    """A case-file operation called by a service task refused its input: the incident names the fields."""
+
+
+def _service(name: str) -> Any:
+    def call(context: ServiceContext, **params: Any) -> dict[str, Any]:
+        caller = Caller(context.actor, organisation=context.organisation, process_id=context.process_id,
+                        instance_id=context.instance_id)
+        try:
+            return execute(context.session, name, params, caller)
+        except DomainError as exc:
+            fields = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in sorted(exc.fields.items()))
+            raise OperationRefusedError(f"{exc.message}" + (f" [{fields}]" if fields else "")) from exc
+
+    call.__name__ = name
+    return call
+
+
+def register_casefile_operations(registry: ServiceRegistry) -> None:
+    """Make every case-file operation callable from BPMN service tasks by its name."""
+    for name in sorted(OPERATIONS):
+        registry.register(name, _service(name))
+
+
+def process_events(session: Session, household_id: int) -> list[TimelineEntry]:
+    """The steps of the process instances about a household, as timeline entries.
+
+    An instance is about the household when it wrote to the household's records, or when its
+    business key is the household's reference.
+    """
+    reference = session.scalar(select(Household.reference).where(Household.id == household_id))
+    instance_ids = household_instance_ids(session, household_id)
+    conditions = [ProcessInstance.id.in_(instance_ids)] if instance_ids else []
+    if reference:
+        conditions.append(ProcessInstance.business_key == reference)
+    if not conditions:
+        return []
+    instances = {row.id: row for row in session.scalars(select(ProcessInstance).where(or_(*conditions)))}
+    if not instances:
+        return []
+    task_names = {task_id: name for task_id, name in session.execute(
+        select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instances)))}
+    events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id.in_(instances),
+                                                      AuditEvent.kind.in_(TIMELINE_KINDS))
+                             .order_by(AuditEvent.at, AuditEvent.id))
+    entries = []
+    for event in events:
+        instance = instances[event.instance_id]  # type: ignore[index]
+        name = instance.process_version.name or instance.process_id
+        step = task_names.get(event.task_id or "", "")
+        entries.append(TimelineEntry(
+            occurred_on=event.at.date(), recorded_at=event.at, source="process", kind=event.kind,
+            summary=f"{name}: {step}" if step else name, record_type="timeline", actor=event.actor,
+            process_id=instance.process_id, instance_id=instance.id))
+    return entries
