@@ -418,7 +418,8 @@ def demo_seed() -> None:
     """One demo user per role, password 'demo', and a few cases in progress (idempotent)."""
     from webapp.demo import seed_demo, seed_demo_cases
 
-    created = seed_demo(db.session)
+    created, households = seed_demo(db.session, _engine().clock_now().date())
     cases = seed_demo_cases(db.session, _engine())
     db.session.commit()
-    click.echo(f"demo accounts ready ({created} new, password: demo); {cases} demo case(s) started")
+    click.echo(f"demo accounts ready ({created} new, password: demo); {households} demo household(s) recorded; "
+               f"{cases} demo case(s) started")

@@ -23,8 +23,8 @@ DEMO_ROLE_ORGS = {
 }
 
 
-def seed_demo(session: Session, today: date | None = None) -> int:
-    """Create missing demo organisations, users and programme records; returns how many users were new."""
+def seed_demo(session: Session, today: date | None = None) -> tuple[int, int]:
+    """Create missing demo organisations, users and programme records; returns (new users, new households)."""
     seed_organisations(session)
     orgs = {key: accounts.ensure_organisation(session, key) for key in ORGANISATIONS}
     password = hash_password("demo")
@@ -34,8 +34,8 @@ def seed_demo(session: Session, today: date | None = None) -> int:
             accounts.create_user(session, role, organisation=orgs[DEMO_ROLE_ORGS[role]], roles=[role],
                                  password_hash=password, full_name=f"Demo {ROLES[role]}")
             created += 1
-    seed_programme(session, today or datetime.now(UTC).date())
-    return created
+    households = seed_programme(session, today or datetime.now(UTC).date())
+    return created, households
 
 
 DEMO_REFERRALS = [

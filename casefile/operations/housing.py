@@ -6,7 +6,7 @@ import calendar
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 from sqlalchemy import select
 
 from casefile.codes import APE_CLASSES, LANDLORD_KINDS, LEASE_END_STATUSES, LEASE_TYPES, OCCUPANCY_KINDS, UNIT_SOURCES
@@ -14,7 +14,7 @@ from casefile.errors import RuleViolationError
 from casefile.models import Enrollment, HousingUnit, Landlord, LeaseContract, OccupancyAgreement, Placement
 from casefile.operations.base import OperationContext, operation
 from casefile.operations.fields import Code, Money
-from casefile.operations.households import find_organisation
+from casefile.operations.households import find_organisation, raise_field
 
 # A unit can be under one lease at a time; a lease given notice still binds until it ends.
 LIVE_LEASE_STATUSES = ("attivo", "in_disdetta")
@@ -73,11 +73,6 @@ def agreement_of(op: OperationContext, placement: Placement) -> OccupancyAgreeme
     """The occupancy agreement of a placement, queried: ``placement.agreement`` may be cached from before it."""
     return op.session.scalars(select(OccupancyAgreement)
                               .where(OccupancyAgreement.placement_id == placement.id)).one_or_none()
-
-
-def refuse(field: str, message: str) -> None:
-    """Refuse input with a message on one field (inside a schema validator)."""
-    raise ValidationError({field: [message]})
 
 
 class RegisterLandlordSchema(Schema):
@@ -150,25 +145,25 @@ class SignLeaseSchema(Schema):
     def term(self, data: dict[str, Any], **_: Any) -> None:
         start, expiry = data["start_date"], data["first_expiry"]
         if expiry <= start:
-            refuse("first_expiry", "The first expiry must be after the start date.")
+            raise_field("first_expiry", "The first expiry must be after the start date.")
         if data["lease_type"] not in LEASE_TERMS:
             return
         shortest, longest = LEASE_TERMS[data["lease_type"]]
         # Leases usually run to the day before the anniversary (1/1/2026-31/12/2029): both count as the term.
         if expiry < add_months(start, shortest) - timedelta(days=1):
-            refuse("first_expiry", f"A {data['lease_type']} lease runs at least {shortest} months.")
+            raise_field("first_expiry", f"A {data['lease_type']} lease runs at least {shortest} months.")
         if longest is not None and expiry > add_months(start, longest):
-            refuse("first_expiry", f"A {data['lease_type']} lease runs at most {longest} months.")
+            raise_field("first_expiry", f"A {data['lease_type']} lease runs at most {longest} months.")
 
     @validates_schema
     def amounts(self, data: dict[str, Any], **_: Any) -> None:
         rent = data["monthly_rent"]
         if data["lease_type"] == "comodato" and rent != 0:
-            refuse("monthly_rent", "A comodato is free: the rent must be 0.")
+            raise_field("monthly_rent", "A comodato is free: the rent must be 0.")
         if data["lease_type"] != "comodato" and rent == 0:
-            refuse("monthly_rent", "The rent must be more than 0.")
+            raise_field("monthly_rent", "The rent must be more than 0.")
         if data["deposit"] > MAX_DEPOSIT_MONTHS * rent:
-            refuse("deposit", "The deposit may not exceed three months' rent (L. 392/78 art. 11).")
+            raise_field("deposit", "The deposit may not exceed three months' rent (L. 392/78 art. 11).")
 
 
 @operation("sign_lease", SignLeaseSchema, record_type="lease")
@@ -295,11 +290,11 @@ class OccupancyAgreementSchema(Schema):
     @validates_schema
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
         if data["end_date"] is not None and data["end_date"] <= data["start_date"]:
-            refuse("end_date", "The end date must be after the start date.")
+            raise_field("end_date", "The end date must be after the start date.")
         if data["kind"] == "comodato" and data["monthly_contribution"] != 0:
-            refuse("monthly_contribution", "A comodato is free: the contribution must be 0.")
+            raise_field("monthly_contribution", "A comodato is free: the contribution must be 0.")
         if not data["house_rules_ack"]:
-            refuse("house_rules_ack", "The household must acknowledge the house rules.")
+            raise_field("house_rules_ack", "The household must acknowledge the house rules.")
 
 
 @operation("sign_occupancy_agreement", OccupancyAgreementSchema, record_type="occupancy_agreement")

@@ -26,7 +26,8 @@ from casefile.models import (
 )
 from casefile.operations.base import OperationContext, operation
 from casefile.operations.fields import Code, Money
-from casefile.operations.housing import journal_lease, journal_placement, lease_end, refuse
+from casefile.operations.households import raise_field
+from casefile.operations.housing import journal_lease, journal_placement, lease_end
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})(-\d{2})?$")
 
@@ -176,7 +177,7 @@ class AgreeRepaymentPlanSchema(Schema):
     @validates_schema
     def first_due_after_agreement(self, data: dict[str, Any], **_: Any) -> None:
         if data["first_due"] < data["agreed_on"]:
-            refuse("first_due", "The first instalment cannot be due before the plan is agreed.")
+            raise_field("first_due", "The first instalment cannot be due before the plan is agreed.")
 
 
 @operation("agree_repayment_plan", AgreeRepaymentPlanSchema, record_type="repayment_plan")
