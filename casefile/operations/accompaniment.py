@@ -34,7 +34,7 @@ from casefile.models import (
     SupportActivity,
     WorkInclusionActivity,
 )
-from casefile.operations.base import OperationContext, operation
+from casefile.operations.base import OperationContext, local_today, operation
 from casefile.operations.fields import Code
 
 # --- shared helpers --------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def update_work_outcome(op: OperationContext, data: dict[str, Any]) -> dict[str,
     if data["end_date"] is not None and data["end_date"] < activity.start_date:
         raise RuleViolationError(f"the activity started on {activity.start_date.isoformat()}", field="end_date")
     activity.outcome, activity.end_date = data["outcome"], data["end_date"]
-    op.journal(enrollment.household_id, data["end_date"] or date.today(),
+    op.journal(enrollment.household_id, data["end_date"] or local_today(),
                f"Work inclusion {activity.kind}: {data['outcome']}", record=activity, enrollment_id=enrollment.id)
     return {"activity_id": activity.id, "outcome": activity.outcome}
 

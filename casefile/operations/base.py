@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import RAISE, Schema, ValidationError
 from sqlalchemy.orm import Session
@@ -19,6 +20,19 @@ from sqlalchemy.orm import Session
 from casefile import access
 from casefile.errors import InvalidInputError, NotFoundError
 from casefile.models import Base, CaseEvent, utcnow
+
+# The programme's calendar: a visit at 00:30 in Turin belongs to that Turin day, not to UTC's.
+PROGRAMME_TZ = ZoneInfo("Europe/Rome")
+
+
+def local_date(moment: datetime) -> date:
+    """The programme's calendar date of a timezone-aware moment."""
+    return moment.astimezone(PROGRAMME_TZ).date()
+
+
+def local_today() -> date:
+    """Today in Turin: the business date of an operation whose input carries none."""
+    return local_date(utcnow())
 
 
 @dataclass(frozen=True)

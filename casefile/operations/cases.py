@@ -29,11 +29,9 @@ from casefile.models import (
     Household,
     Referral,
     User,
-    utcnow,
 )
-from casefile.operations.base import OperationContext, operation
+from casefile.operations.base import OperationContext, local_today, operation
 from casefile.operations.fields import Code
-from casefile.operations.households import local_date
 from casefile.roles import NON_TASK_ROLES, ROLES
 
 # Roles that can be on a case team: those that receive process tasks.
@@ -319,7 +317,7 @@ def update_enrollment_status(op: OperationContext, data: dict[str, Any]) -> dict
     if data["status"] != allowed:
         then = f"only to '{allowed}'" if allowed else "not at all"
         raise RuleViolationError(f"from '{enrollment.status}' the status can change {then}", field="status")
-    on: date = data["status_date"] or local_date(utcnow())
+    on: date = data["status_date"] or local_today()
     if on < enrollment.project_start_date:
         raise RuleViolationError("the status cannot change before the project started", field="status_date")
     previous, enrollment.status = enrollment.status, data["status"]

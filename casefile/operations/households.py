@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate, validates_schema
 from sqlalchemy import func, select
@@ -21,11 +20,10 @@ from casefile.models import (
     PrivacyNotice,
     utcnow,
 )
-from casefile.operations.base import OperationContext, operation
+from casefile.operations.base import OperationContext, local_date, local_today, operation
 from casefile.operations.fields import Code, CodiceFiscale
 
 # Business dates of timestamped events (a notice given at 00:30 in Turin) are the programme's local dates.
-PROGRAMME_TZ = ZoneInfo("Europe/Rome")
 
 
 class PersonSchema(Schema):
@@ -117,11 +115,6 @@ def register_household(op: OperationContext, data: dict[str, Any]) -> dict[str, 
 
 
 # --- shared look-ups ---------------------------------------------------------------------------------
-
-def local_date(moment: datetime) -> date:
-    """The programme's calendar date of a timezone-aware moment."""
-    return moment.astimezone(PROGRAMME_TZ).date()
-
 
 def current_head(op: OperationContext, household_id: int) -> HouseholdMembership | None:
     """The open membership of the household's head, if it has one."""
@@ -266,7 +259,7 @@ def update_person(op: OperationContext, data: dict[str, Any]) -> dict[str, Any]:
         setattr(person, key, value)
     op.session.flush()
     # Field names only: the journal is read more widely than the person's record.
-    op.journal(membership.household_id, local_date(utcnow()), "personal data updated: " + ", ".join(sorted(changes)),
+    op.journal(membership.household_id, local_today(), "personal data updated: " + ", ".join(sorted(changes)),
                record=person)
     return {"person_id": person.id, "changed": sorted(changes)}
 

@@ -23,7 +23,7 @@ from casefile.codes import (
 from casefile.errors import RuleViolationError
 from casefile.models import Enrollment, MediationAgreement, MediationCase, MediationSession
 from casefile.operations.accompaniment import after, ensure_not_closed, open_enrollment, placement_of
-from casefile.operations.base import OperationContext, operation
+from casefile.operations.base import OperationContext, local_today, operation
 from casefile.operations.fields import Code
 
 SAFETY_OUTCOME = "inviato_servizi_specialistici"
@@ -192,7 +192,7 @@ def record_mediation_followup(op: OperationContext, data: dict[str, Any]) -> dic
     if agreement.followup_result is not None:
         raise RuleViolationError(f"the follow-up was already recorded as {agreement.followup_result}",
                                  field="case_id")
-    checked_on = data["checked_on"] or date.today()
+    checked_on = data["checked_on"] or local_today()
     if checked_on < agreement.signed_on:
         raise RuleViolationError(f"the agreement was signed on {agreement.signed_on.isoformat()}", field="checked_on")
     agreement.followup_result = data["followup_result"]
