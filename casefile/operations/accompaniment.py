@@ -6,7 +6,6 @@ the enrollment must exist and not be closed, and a placement named in the input 
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from casefile.codes import (
     WORK_ACTIVITY_KINDS,
     WORK_OUTCOMES,
 )
+from casefile.dates import add_months
 from casefile.errors import RuleViolationError
 from casefile.models import (
     CaseIncident,
@@ -38,13 +38,6 @@ from casefile.operations.base import OperationContext, local_today, operation
 from casefile.operations.fields import Code
 
 # --- shared helpers --------------------------------------------------------------------------------
-
-
-def add_months(start: date, months: int) -> date:
-    """``start`` plus ``months`` calendar months, the day clamped to the target month (31 Jan + 1 = 28/29 Feb)."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def open_enrollment(op: OperationContext, enrollment_id: int, field: str = "enrollment_id") -> Enrollment:

@@ -23,9 +23,10 @@ from casefile.codes import (
     PROJECT_COMPLETION,
     SUBSIDY_TYPES,
 )
+from casefile.dates import add_months
 from casefile.errors import RuleViolationError
 from casefile.models import Enrollment, ExitRecord, FollowUp, Placement, User, utcnow
-from casefile.operations.accompaniment import add_months, open_enrollment
+from casefile.operations.accompaniment import open_enrollment
 from casefile.operations.base import OperationContext, operation
 from casefile.operations.fields import Code
 

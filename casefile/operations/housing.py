@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,6 +9,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from sqlalchemy import select
 
 from casefile.codes import APE_CLASSES, LANDLORD_KINDS, LEASE_END_STATUSES, LEASE_TYPES, OCCUPANCY_KINDS, UNIT_SOURCES
+from casefile.dates import add_months
 from casefile.errors import RuleViolationError
 from casefile.models import Enrollment, HousingUnit, Landlord, LeaseContract, OccupancyAgreement, Placement
 from casefile.operations.base import OperationContext, operation
@@ -26,13 +26,6 @@ MAX_DEPOSIT_MONTHS = 3
 LEASE_TERMS: dict[str, tuple[int, int | None]] = {
     "4+4": (48, 48), "3+2": (36, None), "transitorio": (1, 18), "art42": (72, 72),
 }
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by ``months``, clamped to the end of a shorter month (31 Jan + 1 -> 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def lease_end(lease: LeaseContract) -> date:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from casefile.dates import add_months
 from casefile.errors import AccessDeniedError, InvalidInputError, NotFoundError, RuleViolationError
 from casefile.models import (
     CaseEvent,
@@ -22,7 +23,7 @@ from casefile.models import (
     SupportActivity,
     WorkInclusionActivity,
 )
-from casefile.operations.accompaniment import add_months, next_visit_due
+from casefile.operations.accompaniment import next_visit_due
 
 MOVE_IN = date(2026, 1, 31)
 

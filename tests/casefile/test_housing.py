@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casefile.dates import add_months
 from casefile.errors import AccessDeniedError, DomainError, InvalidInputError, NotFoundError, RuleViolationError
 from casefile.models import (
     CaseEvent,
@@ -20,7 +21,6 @@ from casefile.models import (
     OccupancyAgreement,
     Placement,
 )
-from casefile.operations.housing import add_months
 from tests.casefile.conftest import MARIO
 
 Run = Callable[..., dict[str, Any]]
