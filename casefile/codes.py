@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PROGRAMME_ROLES = ("capofila", "partner", "lease_holder", "referrer", "funder")
+PROGRAMME_ROLES = ("capofila", "partner", "lease_holder", "referrer", "funder", "mediation", "work_inclusion")
 
 # --- households ------------------------------------------------------------------------------------
 # HMIS 3.15 relationship to head of household.

@@ -22,7 +22,7 @@ ORGANISATIONS = {
     "comune": ("Città di Torino – Servizi sociali", "Comune", ["referrer", "funder"]),
     "capofila": ("Ente capofila PIS 2", "ETS", ["capofila", "partner"]),
     "locatario": ("Ente titolare dei contratti", "ETS", ["partner", "lease_holder"]),
-    "partner": ("Ente partner – mediazione e lavoro", "ETS", ["partner"]),
+    "partner": ("Ente partner – mediazione e lavoro", "ETS", ["partner", "mediation", "work_inclusion"]),
 }
 
 SEED = Caller.system("demo")

@@ -34,6 +34,7 @@ from engine.runtime import (
     Actor,
     StepFailure,
     StepOutcome,
+    business_key_of,
     project_human_tasks,
     project_waits,
     reset_errored_tasks,
@@ -178,6 +179,8 @@ class Engine:
         if instance.status not in ("suspended", "terminated"):
             instance.status = status_of(workflow, failed)
         instance.updated_at = self.clock_now()
+        if instance.business_key is None:
+            instance.business_key = business_key_of(workflow)
         if instance.status == "completed":
             instance.ended_at = instance.updated_at
         with clock.use_clock(self.now):

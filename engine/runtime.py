@@ -166,6 +166,21 @@ def project_human_tasks(session: Session, instance: ProcessInstance, workflow: B
             session.add(_human_task_row(instance, task, lane_role))
 
 
+def business_key_of(workflow: BpmnWorkflow) -> str | None:
+    """The ``business_key`` a process wrote into its data (e.g. the household's reference), if any.
+
+    Instances started before their subject exists (an intake before the household is registered)
+    name themselves this way once a step has learnt the key.
+    """
+    candidates = [workflow.data, *(task.data for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING
+                                                                             | TaskState.COMPLETED))]
+    for data in candidates:
+        key = data.get("business_key")
+        if isinstance(key, str) and key.strip():
+            return key.strip()[:200]
+    return None
+
+
 def task_organisation(data: dict[str, Any], role: str | None, default: str | None) -> str | None:
     """Which organisation's staff get a task: ``task_organisations[role]`` in the instance data
     (the partner that holds that role for this case), else the instance's own organisation."""

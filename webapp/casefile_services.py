@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from casefile.errors import DomainError
 from casefile.models import Household
 from casefile.operations import OPERATIONS, Caller, execute
+from casefile.partnership import task_organisations
 from casefile.timeline import TimelineEntry, household_instance_ids
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.services import ServiceContext, ServiceRegistry
@@ -41,6 +42,12 @@ def register_casefile_operations(registry: ServiceRegistry) -> None:
     """Make every case-file operation callable from BPMN service tasks by its name."""
     for name in sorted(OPERATIONS):
         registry.register(name, _service(name))
+    registry.register("task_organisations", _task_organisations)
+
+
+def _task_organisations(context: ServiceContext, household_id: int | None = None) -> dict[str, str]:
+    """Which partner receives each role's tasks for the household (a read: nothing is written)."""
+    return task_organisations(context.session, household_id)
 
 
 def process_events(session: Session, household_id: int) -> list[TimelineEntry]:

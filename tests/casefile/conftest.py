@@ -25,7 +25,7 @@ ORG_ROLES = {
     "comune": ("Città di Torino", "Comune", ["referrer", "funder"]),
     "capofila": ("Ente capofila", "ETS", ["capofila", "partner"]),
     "locatario": ("Ente titolare dei contratti", "ETS", ["partner", "lease_holder"]),
-    "partner": ("Ente partner", "ETS", ["partner"]),
+    "partner": ("Ente partner", "ETS", ["partner", "mediation", "work_inclusion"]),
     "altro": ("Altro ente", "ETS", ["partner"]),
 }
 

@@ -297,3 +297,18 @@ def test_completion_against_a_stale_version_is_a_conflict(deployed: Engine, sess
         deployed.complete_task(session, fill.id, {"title": "abc"}, COORD, expected_version=seen)
     deployed.complete_task(session, fill.id, {"title": "abc"}, COORD, expected_version=instance.version)
     assert session.get(HumanTask, fill.id).status == "completed"
+
+
+def test_a_process_names_its_business_key_once_it_knows_it(engine: Engine, session: Session, ready_task) -> None:
+    [model] = read_models([MODELS / "approval.bpmn"], FORMS)
+    engine.deploy(session, [edited(model, "summary = title.upper()",
+                                   "summary = title.upper()\nbusiness_key = 'NUC-' + summary")])
+    instance = engine.start(session, "approval", {}, COORD)
+    assert instance.business_key is None
+    engine.complete_task(session, ready_task(session, instance.id, "fill").id, {"title": "abc"}, COORD)
+    assert instance.business_key == "NUC-ABC"
+    assert ready_task(session, instance.id, "review").business_key == "NUC-ABC"
+    # A key given at the start is never overwritten by the process.
+    keyed = engine.start(session, "approval", {}, COORD, business_key="NUC-KEPT")
+    engine.complete_task(session, ready_task(session, keyed.id, "fill").id, {"title": "xyz"}, COORD)
+    assert keyed.business_key == "NUC-KEPT"
