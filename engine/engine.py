@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, clock
+from engine.drafts import discard_draft
 from engine.errors import (
     ConflictError,
     NotAllowedError,
@@ -46,6 +47,7 @@ from engine.scripting import make_script_engine
 from engine.services import ServiceContext, ServiceRegistry, service_context
 from engine.specs import ModelFile, resolve_lane_role
 from engine.store import SpecCache, StateSerializer, get_instance, latest_version
+from engine.tasklist import may_work_on
 
 
 class Engine:
@@ -231,11 +233,7 @@ class Engine:
     @staticmethod
     def may_work_on(row: HumanTask, actor: Actor) -> bool:
         """Whether the actor may claim or complete the task: assignee, or role and organisation match."""
-        if row.assigned_user is not None:
-            return row.assigned_user == actor.username
-        if row.role is None or row.role not in actor.roles:
-            return False
-        return row.organisation is not None and row.organisation == actor.organisation
+        return may_work_on(row, actor)
 
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor,
                       *, expected_version: int | None = None) -> ProcessInstance:
@@ -260,6 +258,7 @@ class Engine:
         with self.stepping(session, instance, actor):
             failure = run_task(task, self.now)
         row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
+        discard_draft(session, task_id)
         audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
                      task_spec=row.task_spec_id, changes=audit.data_diff(before, audit.json_safe(task.data)))
         self.advance(session, instance, workflow, actor, failure=failure)
@@ -301,6 +300,17 @@ class Engine:
             raise NotAllowedError(f"task {task_id} is not assigned to {actor.username}", task_id=task_id)
         row.assigned_user = None
         audit.record(session, "task_unclaimed", instance_id=row.instance_id, actor=actor.username, task_id=task_id)
+        session.flush()
+        return row
+
+    def reassign(self, session: Session, task_id: str, username: str | None, actor: Actor) -> HumanTask:
+        """Hand a ready task to ``username`` (None: back to its role's queue). Who may do this is the app's call."""
+        row = self.get_task(session, task_id)
+        if row.status != "ready":
+            raise TaskNotReadyError(f"task {task_id} is {row.status}", task_id=task_id)
+        previous, row.assigned_user = row.assigned_user, username
+        audit.record(session, "task_reassigned", instance_id=row.instance_id, actor=actor.username, task_id=task_id,
+                     previous=previous, assigned_to=username)
         session.flush()
         return row
 

@@ -131,6 +131,17 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(150))
 
 
+class TaskDraft(Base):
+    """What a user typed into a task's form and saved without completing it (one draft per task)."""
+
+    __tablename__ = "task_draft"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(150))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Timer(Base):
     """A waiting timer event with its due time, claimed by workers with row locks."""
 

@@ -13,6 +13,15 @@ from engine.models import HumanTask
 from engine.runtime import Actor
 
 
+def may_work_on(row: HumanTask, actor: Actor) -> bool:
+    """Whether the actor may claim, draft or complete the task: assignee, or role and organisation match."""
+    if row.assigned_user is not None:
+        return row.assigned_user == actor.username
+    if row.role is None or row.role not in actor.roles:
+        return False
+    return row.organisation is not None and row.organisation == actor.organisation
+
+
 def _queue(condition: ColumnElement[bool], window: int) -> Select[tuple[str]]:
     ordered = (select(HumanTask.id, HumanTask.queue_order, HumanTask.created_at)
                .where(HumanTask.status == "ready", condition)

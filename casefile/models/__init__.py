@@ -11,7 +11,7 @@ from casefile.models.accompaniment import (
     SupportActivity,
     WorkInclusionActivity,
 )
-from casefile.models.accounts import Organisation, User, UserRole
+from casefile.models.accounts import ApiToken, Organisation, User, UserRole
 from casefile.models.base import Base, utcnow
 from casefile.models.cases import (
     Assessment,
@@ -36,7 +36,7 @@ from casefile.models.money import (
 )
 
 __all__ = [
-    "Assessment", "AssessmentScore", "Base", "CaseEvent", "CaseIncident", "CaseTeamMember", "Consent",
+    "ApiToken", "Assessment", "AssessmentScore", "Base", "CaseEvent", "CaseIncident", "CaseTeamMember", "Consent",
     "ContributionCharge", "ContributionPayment", "DataAccessEvent", "Enrollment", "ExitRecord", "FollowUp",
     "Household", "HouseholdMembership", "HousingUnit", "Landlord", "LeaseContract", "MediationAgreement",
     "MediationCase", "MediationSession", "MonitoringVisit", "OccupancyAgreement", "Organisation", "Person",

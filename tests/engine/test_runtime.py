@@ -20,7 +20,8 @@ from engine import (
     OrganisationRequiredError,
     TaskNotReadyError,
 )
-from engine.models import AuditEvent, HumanTask, Incident, ProcessVersion
+from engine.drafts import draft_of, save_draft
+from engine.models import AuditEvent, HumanTask, Incident, ProcessVersion, TaskDraft
 from engine.specs import ModelFile, read_models
 from tests.engine.conftest import CASE_MANAGER, COORD, FORMS, MODELS, OTHER_ORG_COORD
 
@@ -312,3 +313,33 @@ def test_a_process_names_its_business_key_once_it_knows_it(engine: Engine, sessi
     keyed = engine.start(session, "approval", {}, COORD, business_key="NUC-KEPT")
     engine.complete_task(session, ready_task(session, keyed.id, "fill").id, {"title": "xyz"}, COORD)
     assert keyed.business_key == "NUC-KEPT"
+
+
+def test_drafts_keep_what_was_typed_until_completion(deployed: Engine, session: Session, ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    now = deployed.clock_now()
+    save_draft(session, fill, {"title": ""}, COORD, now)  # a draft need not be valid yet
+    save_draft(session, fill, {"title": "bozza"}, COORD, now)
+    assert draft_of(session, fill, COORD) == {"title": "bozza"}
+    assert draft_of(session, fill, OTHER_ORG_COORD) is None
+    with pytest.raises(NotAllowedError):
+        save_draft(session, fill, {"title": "x"}, OTHER_ORG_COORD, now)
+    deployed.complete_task(session, fill.id, {"title": "bozza"}, COORD)
+    assert session.get(TaskDraft, fill.id) is None
+    with pytest.raises(TaskNotReadyError):
+        save_draft(session, fill, {"title": "tardi"}, COORD, now)
+
+
+def test_reassign_hands_a_task_to_someone_and_back_to_the_queue(deployed: Engine, session: Session,
+                                                                 ready_task) -> None:
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.reassign(session, fill.id, "other_coordinator", COORD)
+    assert fill.assigned_user == "other_coordinator"
+    with pytest.raises(NotAllowedError):
+        deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    deployed.reassign(session, fill.id, None, COORD)
+    assert fill.assigned_user is None
+    kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "task_reassigned")).all()
+    assert len(kinds) == 2
