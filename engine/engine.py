@@ -27,7 +27,7 @@ from engine.errors import (
     TaskNotFoundError,
     TaskNotReadyError,
 )
-from engine.forms import refuse_fields_outside_form, validate_task_data
+from engine.forms import refuse_fields_outside_form, sensitive_fields, validate_task_data
 from engine.messaging import MessageRouter
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
 from engine.runtime import (
@@ -108,7 +108,8 @@ class Engine:
         workflow = self.new_workflow(version, data)
         instance = self.create_instance(session, version, actor, organisation, business_key)
         audit.record(session, "instance_started", instance_id=instance.id, actor=actor.username,
-                     process_id=process_id, version_id=version.id, data=audit.json_safe(dict(data or {})))
+                     process_id=process_id, version_id=version.id,
+                     data=audit.masked_data(audit.json_safe(dict(data or {})), sensitive_fields(version.forms)))
         self.advance(session, instance, workflow, actor)
         return instance
 
@@ -260,7 +261,8 @@ class Engine:
         row.status, row.completed_by, row.completed_at = "completed", actor.username, self.clock_now()
         discard_draft(session, task_id)
         audit.record(session, "task_completed", instance_id=instance.id, actor=actor.username, task_id=task_id,
-                     task_spec=row.task_spec_id, changes=audit.data_diff(before, audit.json_safe(task.data)))
+                     task_spec=row.task_spec_id, changes=audit.data_diff(
+                         before, audit.json_safe(task.data), sensitive_fields(instance.process_version.forms)))
         self.advance(session, instance, workflow, actor, failure=failure)
         return instance
 

@@ -49,3 +49,24 @@ def validate_task_data(schema: Mapping[str, Any], data: Mapping[str, Any]) -> No
         rules.setdefault(name, []).append((str(error.validator), error.validator_value))
     if fields:
         raise FormValidationError(f"{len(fields)} field(s) are not valid", fields=fields, rules=rules)
+
+
+SENSITIVE = "x-sensitive"
+
+
+def sensitive_fields(forms: Mapping[str, Any] | None) -> frozenset[str]:
+    """Fields that forms mark ``"x-sensitive": true`` (GDPR special categories): kept out of the audit trail.
+
+    A form marked sensitive as a whole marks all of its fields.
+    """
+    names: set[str] = set()
+    for schema in (forms or {}).values():
+        if not isinstance(schema, Mapping):
+            continue
+        properties = schema.get("properties")
+        if not isinstance(properties, Mapping):
+            continue
+        whole = schema.get(SENSITIVE) is True
+        names.update(name for name, prop in properties.items()
+                      if whole or (isinstance(prop, Mapping) and prop.get(SENSITIVE) is True))
+    return frozenset(names)

@@ -41,6 +41,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine import clock
 from engine.errors import ScriptError
 from engine.services import ServiceRegistry
 
@@ -56,8 +57,8 @@ class ScriptTimeoutError(ScriptError):
 
 
 def today() -> date:
-    """Return today's date in UTC."""
-    return datetime.now(UTC).date()
+    """Return today's date in UTC by the engine clock, so that scripts and timers agree on the date."""
+    return clock.now().astimezone(UTC).date()
 
 
 def add_working_days(d: date | str, n: int) -> date:

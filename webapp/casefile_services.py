@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from casefile.errors import DomainError
-from casefile.models import Household
+from casefile.arrears import contribution_arrears
+from casefile.errors import DomainError, NotFoundError
+from casefile.models import Household, LeaseContract, OccupancyAgreement, PersonalisedPlan, Placement
 from casefile.operations import OPERATIONS, Caller, execute
+from casefile.operations.fields import cents_to_euro
 from casefile.partnership import task_organisations
 from casefile.timeline import TimelineEntry, household_instance_ids
 from engine.models import AuditEvent, HumanTask, ProcessInstance
@@ -43,6 +46,9 @@ def register_casefile_operations(registry: ServiceRegistry) -> None:
     for name in sorted(OPERATIONS):
         registry.register(name, _service(name))
     registry.register("task_organisations", _task_organisations)
+    registry.register("acting_user", _acting_user)
+    registry.register("placement_summary", _placement_summary)
+    registry.register("current_plan", _current_plan)
 
 
 def _task_organisations(context: ServiceContext, household_id: int | None = None) -> dict[str, str]:
@@ -50,8 +56,50 @@ def _task_organisations(context: ServiceContext, household_id: int | None = None
     return task_organisations(context.session, household_id)
 
 
-def process_events(session: Session, household_id: int) -> list[TimelineEntry]:
-    """The steps of the process instances about a household, as timeline entries.
+def _acting_user(context: ServiceContext) -> dict[str, str]:
+    """Who moved the instance in this step, e.g. the social worker who has just co-signed (a read)."""
+    return {"username": context.actor}
+
+
+def _placement_summary(context: ServiceContext, placement_id: int) -> dict[str, Any]:
+    """A placement's lease and occupancy agreement, and what the household still owes under it (a read).
+
+    The balance counts every contribution charged, due or not, against every payment: at exit the
+    account is closed, so nothing is left to fall due later.
+    """
+    placement = context.session.get(Placement, placement_id)
+    if placement is None:
+        raise NotFoundError(f"no placement with id {placement_id}", field="placement_id")
+    lease = context.session.get(LeaseContract, placement.lease_id)
+    assert lease is not None  # a foreign key
+    agreement = context.session.scalar(select(OccupancyAgreement).where(OccupancyAgreement.placement_id ==
+                                                                        placement.id))
+    arrears = contribution_arrears(context.session, agreement.id, date.max) if agreement is not None else None
+    return {
+        "placement_id": placement.id, "lease_id": lease.id, "lease_type": lease.lease_type,
+        "lease_status": lease.status, "notice_period_months": lease.notice_period_months,
+        "deposit": cents_to_euro(lease.deposit_cents),
+        "agreement_id": agreement.id if agreement is not None else None,
+        "monthly_contribution": cents_to_euro(agreement.monthly_contribution_cents) if agreement else None,
+        "contribution_balance": cents_to_euro(arrears.amount_cents if arrears else 0),
+        "oldest_unpaid_due": arrears.oldest_due.isoformat() if arrears and arrears.oldest_due else None,
+        "months_unpaid": arrears.months_unpaid if arrears else 0,
+    }
+
+
+def _current_plan(context: ServiceContext, enrollment_id: int) -> dict[str, Any]:
+    """The enrollment's signed personalised plan: id, version and goal ids (a read; a None id when unsigned)."""
+    plan = context.session.scalars(
+        select(PersonalisedPlan).where(PersonalisedPlan.enrollment_id == enrollment_id,
+                                       PersonalisedPlan.status == "firmato")
+        .order_by(PersonalisedPlan.version.desc())).first()
+    if plan is None:
+        return {"plan_id": None, "version": None, "goal_ids": []}
+    return {"plan_id": plan.id, "version": plan.version, "goal_ids": [goal.id for goal in plan.goals]}
+
+
+def household_instances(session: Session, household_id: int) -> list[ProcessInstance]:
+    """The process instances about a household, oldest first.
 
     An instance is about the household when it wrote to the household's records, or when its
     business key is the household's reference.
@@ -63,7 +111,12 @@ def process_events(session: Session, household_id: int) -> list[TimelineEntry]:
         conditions.append(ProcessInstance.business_key == reference)
     if not conditions:
         return []
-    instances = {row.id: row for row in session.scalars(select(ProcessInstance).where(or_(*conditions)))}
+    return list(session.scalars(select(ProcessInstance).where(or_(*conditions)).order_by(ProcessInstance.id)))
+
+
+def process_events(session: Session, household_id: int) -> list[TimelineEntry]:
+    """The steps of the process instances about a household (see household_instances), as timeline entries."""
+    instances = {row.id: row for row in household_instances(session, household_id)}
     if not instances:
         return []
     task_names = {task_id: name for task_id, name in session.execute(

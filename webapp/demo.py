@@ -58,7 +58,7 @@ def seed_demo_cases(session: Session, engine: Engine) -> int:
     coordinator = Actor("coordinatore", frozenset({"coordinatore"}), "capofila")
     today = engine.clock_now().date().isoformat()
     for steps, referral in enumerate(DEMO_REFERRALS):
-        instance = engine.start(session, "intake", {}, coordinator, business_key=referral["household_name"])
+        instance = engine.start(session, "intake", {}, coordinator)
         answers = [
             {**referral, "referral_date": today, "urgency": "altro", "housing_need_type": "emergenza_abitativa"},
             {"ack_date": today},

@@ -343,3 +343,17 @@ def test_reassign_hands_a_task_to_someone_and_back_to_the_queue(deployed: Engine
     assert fill.assigned_user is None
     kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "task_reassigned")).all()
     assert len(kinds) == 2
+
+
+def test_sensitive_form_fields_never_reach_the_audit_trail(engine: Engine, session: Session, ready_task) -> None:
+    [model] = read_models([MODELS / "approval.bpmn"], FORMS)
+    forms = json.loads(json.dumps(model.forms))
+    forms["approval_fill.schema.json"]["properties"]["title"]["x-sensitive"] = True
+    engine.deploy(session, [ModelFile(**{**model.__dict__, "forms": forms, "content_hash": ""})])
+    instance = engine.start(session, "approval", {"title": "diagnosi iniziale", "household": "H1"}, COORD)
+    engine.complete_task(session, ready_task(session, instance.id, "fill").id, {"title": "diagnosi"}, COORD)
+    started, completed = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                         .order_by(AuditEvent.id)).all()
+    assert started.details["data"] == {"title": "***", "household": "H1"}
+    assert completed.details["changes"] == {"title": {"old": "***", "new": "***"}}
+    assert "diagnosi" not in json.dumps([started.details, completed.details])

@@ -135,12 +135,16 @@ class ProcessDriver:
     def data(self, instance: ProcessInstance) -> dict[str, Any]:
         """The instance's data as its latest task sees it."""
         workflow = self.fresh_engine().load(instance)
-        tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-        return dict(tasks[-1].data) if tasks else dict(workflow.data)
+        # A parallel join still waiting for its other branches holds no data yet: skip such tasks.
+        for state in (TaskState.READY, TaskState.WAITING):
+            tasks = [task for task in workflow.get_tasks(state=state) if task.data]
+            if tasks:
+                return dict(tasks[-1].data)
+        return dict(workflow.data)
 
     def journal(self, household_id: int) -> list[str]:
-        """The kinds of the household's journal entries, oldest first."""
-        return list(self.session.scalars(select(CaseEvent.kind).where(CaseEvent.household_id == household_id)
+        """The operations journalled for the household, oldest first."""
+        return list(self.session.scalars(select(CaseEvent.operation).where(CaseEvent.household_id == household_id)
                                          .order_by(CaseEvent.id)))
 
     def household(self, reference: str) -> Household:
