@@ -6,10 +6,11 @@ and leaves the commit (or rollback) to the caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -49,6 +50,20 @@ from engine.specs import ModelFile, resolve_lane_role
 from engine.store import SpecCache, StateSerializer, get_instance, latest_version
 from engine.tasklist import may_work_on
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _on_engine_clock(method: F) -> F:
+    """Run an engine operation on the engine's clock, so that its audit rows, due dates and timers
+    all read the same (possibly injected) time."""
+
+    @functools.wraps(method)
+    def clocked(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        with clock.use_clock(self.now):
+            return method(self, *args, **kwargs)
+
+    return clocked  # type: ignore[return-value]
+
 
 class Engine:
     """Runs BPMN models on SpiffWorkflow with durable, queryable state."""
@@ -66,6 +81,7 @@ class Engine:
 
     # --- models ----------------------------------------------------------------------------------
 
+    @_on_engine_clock
     def deploy(self, session: Session, models: list[ModelFile], actor: str | None = None) -> list[ProcessVersion]:
         """Store a new version of each model whose content changed; returns the versions stored."""
         stored = []
@@ -94,6 +110,7 @@ class Engine:
         with clock.use_clock(self.now):
             return clock.now()
 
+    @_on_engine_clock
     def start(self, session: Session, process_id: str, data: Mapping[str, Any] | None = None,
               actor: Actor | None = None, *, organisation: str | None = None,
               business_key: str | None = None) -> ProcessInstance:
@@ -236,6 +253,7 @@ class Engine:
         """Whether the actor may claim or complete the task: assignee, or role and organisation match."""
         return may_work_on(row, actor)
 
+    @_on_engine_clock
     def complete_task(self, session: Session, task_id: str, data: Mapping[str, Any], actor: Actor,
                       *, expected_version: int | None = None) -> ProcessInstance:
         """Validate and submit a human task's data, then run the instance to its next wait."""
@@ -275,6 +293,7 @@ class Engine:
             raise ConflictError(f"instance {instance.id} changed (version {instance.version}, "
                                 f"you had {expected_version})", instance_id=instance.id)
 
+    @_on_engine_clock
     def claim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
         """Assign a ready task of one's role to oneself."""
         row = self.get_task(session, task_id)
@@ -295,6 +314,7 @@ class Engine:
         session.flush()
         return row
 
+    @_on_engine_clock
     def unclaim(self, session: Session, task_id: str, actor: Actor) -> HumanTask:
         """Give a claimed task back to its role's queue."""
         row = self.get_task(session, task_id)
@@ -305,6 +325,7 @@ class Engine:
         session.flush()
         return row
 
+    @_on_engine_clock
     def reassign(self, session: Session, task_id: str, username: str | None, actor: Actor) -> HumanTask:
         """Hand a ready task to ``username`` (None: back to its role's queue). Who may do this is the app's call."""
         row = self.get_task(session, task_id)
@@ -318,6 +339,7 @@ class Engine:
 
     # --- lifecycle -------------------------------------------------------------------------------
 
+    @_on_engine_clock
     def retry(self, session: Session, instance_id: int, actor: Actor) -> ProcessInstance:
         """Run the failed steps of an instance in error again (after the cause was fixed)."""
         instance = get_instance(session, instance_id)
@@ -335,6 +357,7 @@ class Engine:
         self.advance(session, instance, workflow, actor, failure=failure)
         return instance
 
+    @_on_engine_clock
     def terminate(self, session: Session, instance_id: int, actor: Actor, reason: str = "") -> ProcessInstance:
         """Stop an instance for good: its tasks are cancelled and its timers dropped."""
         instance = get_instance(session, instance_id)
@@ -348,6 +371,7 @@ class Engine:
         self.flush(session)
         return instance
 
+    @_on_engine_clock
     def set_suspended(self, session: Session, instance_id: int, actor: Actor, suspended: bool) -> ProcessInstance:
         """Suspend (no completions, no timers) or resume an instance."""
         instance = get_instance(session, instance_id)

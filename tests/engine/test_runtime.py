@@ -357,3 +357,14 @@ def test_sensitive_form_fields_never_reach_the_audit_trail(engine: Engine, sessi
     assert started.details["data"] == {"title": "***", "household": "H1"}
     assert completed.details["changes"] == {"title": {"old": "***", "new": "***"}}
     assert "diagnosi" not in json.dumps([started.details, completed.details])
+
+
+def test_audit_rows_carry_the_engine_clock(deployed: Engine, session: Session, clock, ready_task) -> None:
+    clock.advance(days=400)  # far from the real date: a row stamped by the real clock would show
+    instance = deployed.start(session, "approval", {}, COORD)
+    fill = ready_task(session, instance.id, "fill")
+    deployed.claim(session, fill.id, COORD)
+    deployed.complete_task(session, fill.id, {"title": "abc"}, COORD)
+    stamps = session.scalars(select(AuditEvent.at).where(AuditEvent.instance_id == instance.id)).all()
+    assert len(stamps) == 3
+    assert {stamp.replace(tzinfo=None) for stamp in stamps} == {clock().replace(tzinfo=None)}
