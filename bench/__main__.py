@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench [completion|tasklist ...] [--quick] [--postgres] [--explain] [--runs N]``.
+"""Run the benchmarks: ``python -m bench [completion|tasklist|http ...] [--quick] [--postgres] [--explain] [--runs N]``.
 
 Without a name every benchmark runs, in order. Figures are printed, never asserted.
 """
@@ -13,9 +13,9 @@ import time
 import SpiffWorkflow
 import sqlalchemy
 
-from bench import Databases, Options, completion, tasklist
+from bench import Databases, Options, completion, http, tasklist
 
-BENCHMARKS = {"completion": completion.run, "tasklist": tasklist.run}
+BENCHMARKS = {"completion": completion.run, "tasklist": tasklist.run, "http": http.run}
 
 
 def parse_args(argv: list[str]) -> tuple[list[str], Options]:

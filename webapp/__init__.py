@@ -58,12 +58,18 @@ def register_engine(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """HTML views (API blueprints arrive with the staff web app)."""
+    """HTML views, and the JSON API under /api/v1."""
     from webapp import auth
-    from webapp.views import tasks
+    from webapp.api import register_api
+    from webapp.views import account, admin, admin_orgs, households, tasks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(households.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_orgs.bp)
+    register_api(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from engine import migrate as migrations
 from engine.models import HumanTask, Incident, Message, ProcessInstance, ProcessVersion
 from engine.specs import read_models, validate
-from webapp.cli_records import casefile_group, demo_group, users_group
+from webapp.cli_accounts import orgs_group, users_group
+from webapp.cli_records import casefile_group, demo_group
 from webapp.cli_support import actor_for, current_engine, emit, fail, json_option, parse_json_arg, run_engine
 from webapp.extensions import db
 
@@ -288,4 +289,5 @@ def worker(once: bool, as_json: bool) -> None:
 
 main.add_command(casefile_group)
 main.add_command(users_group)
+main.add_command(orgs_group)
 main.add_command(demo_group)

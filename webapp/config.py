@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,17 @@ def _clock_from_env() -> FrozenClock | None:
     return FrozenClock(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
+# Where the app is served over plain http (`make run` on http://127.0.0.1): no `Secure` cookies there.
+LOCAL_ENVIRONMENTS = ("development", "testing")
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
+
+
 def default_database_url() -> str:
     """A SQLite file under instance/ (WAL mode is set on connect)."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -62,8 +73,15 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "FORMS_DIR": Path(os.environ.get("PIS2_FORMS_DIR", ROOT / "forms")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": environment == "production",
+        # Secure everywhere but on a developer's machine; PIS2_SESSION_COOKIE_SECURE=0/1 overrides.
+        "SESSION_COOKIE_SECURE": _flag("PIS2_SESSION_COOKIE_SECURE", environment not in LOCAL_ENVIRONMENTS),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("PIS2_SESSION_HOURS", "8"))),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Login hardening (webapp/auth.py): lockout after repeated wrong passwords, per-address limit.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("PIS2_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": float(os.environ.get("PIS2_LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_ADDRESS_MAX_FAILURES": int(os.environ.get("PIS2_LOGIN_ADDRESS_MAX_FAILURES", "30")),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": float(os.environ.get("PIS2_LOGIN_ADDRESS_WINDOW_MINUTES", "15")),
         "BABEL_DEFAULT_LOCALE": "it",
         "LANGUAGES": ("it", "en"),
         "SCRIPT_TIME_LIMIT": float(os.environ.get("PIS2_SCRIPT_TIME_LIMIT", "2.0")),

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.runtime import NO_DUE_DATE, Actor
-from engine.tasklist import my_tasks, role_tasks
+from engine.tasklist import TaskCounts, TaskFilter, count_my_tasks, my_tasks, organisation_tasks, role_tasks
 
 ANNA = Actor("anna", frozenset({"coordinatore", "mediatore"}), "capofila")
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -73,3 +73,57 @@ def test_role_tasks(session: Session, instance: ProcessInstance) -> None:
     add_task(session, instance, "elsewhere", role="mediatore", organisation="altro", due_days=0)
     session.flush()
     assert names(session, role_tasks("mediatore", "capofila")) == ["a", "b"]
+
+
+def test_filters_narrow_each_queue(session: Session, instance: ProcessInstance) -> None:
+    add_task(session, instance, "mine-soon", assigned="anna", due_days=1)
+    add_task(session, instance, "coord-late", role="coordinatore", due_days=8)
+    add_task(session, instance, "coord-no-due", role="coordinatore")
+    session.flush()
+    before = TaskFilter(due_before=BASE + timedelta(days=2))
+    assert names(session, my_tasks(ANNA, filters=before)) == ["mine-soon"]
+    assert names(session, my_tasks(ANNA, filters=TaskFilter(process_id="other"))) == []
+    assert len(names(session, my_tasks(ANNA, filters=TaskFilter(process_id="p")))) == 3
+
+
+def test_business_key_filter_is_a_plain_substring_in_any_case(session: Session, instance: ProcessInstance) -> None:
+    for key in ("NUC-2026-0007", "NUC_2026%0008", None):
+        session.add(HumanTask(id=f"k{next(_ids):04d}", instance_id=instance.id, process_id="p", task_spec_id="t",
+                              name=str(key), role="coordinatore", organisation="capofila", status="ready",
+                              business_key=key, queue_order=NO_DUE_DATE, created_at=BASE))
+    session.flush()
+    assert names(session, my_tasks(ANNA, filters=TaskFilter(business_key="nuc-2026"))) == ["NUC-2026-0007"]
+    assert names(session, my_tasks(ANNA, filters=TaskFilter(business_key="_2026%"))) == ["NUC_2026%0008"]
+
+
+def test_organisation_tasks_include_claimed_ones_of_every_role(session: Session, instance: ProcessInstance) -> None:
+    add_task(session, instance, "b", role="amministrazione", assigned="bruno", due_days=2)
+    add_task(session, instance, "a", role="case_manager", due_days=1)
+    add_task(session, instance, "elsewhere", role="case_manager", organisation="altro", due_days=0)
+    add_task(session, instance, "done", role="case_manager", due_days=0, status="completed")
+    session.flush()
+    assert names(session, organisation_tasks("capofila")) == ["a", "b"]
+
+
+def test_counts_mine_roles_overdue_and_today(session: Session, instance: ProcessInstance) -> None:
+    add_task(session, instance, "mine-late", assigned="anna", due_days=-1)
+    add_task(session, instance, "mine-later", assigned="anna", due_days=5)
+    add_task(session, instance, "coord-today", role="coordinatore", due_days=0)
+    add_task(session, instance, "mediation-late", role="mediatore", due_days=-3)
+    add_task(session, instance, "mediation-no-due", role="mediatore")
+    add_task(session, instance, "other-org-late", role="coordinatore", organisation="altro", due_days=-3)
+    add_task(session, instance, "claimed-by-bruno", role="coordinatore", assigned="bruno", due_days=-3)
+    session.flush()
+    now = BASE - timedelta(hours=1)  # "coord-today" is due in an hour
+    counts = count_my_tasks(session, ANNA, now=now, end_of_today=BASE + timedelta(hours=12))
+    assert counts == TaskCounts(mine=2, my_roles=3, overdue=2, due_today=1)
+
+
+def test_counts_stop_at_the_cap(session: Session, instance: ProcessInstance, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.tasklist.COUNT_CAP", 3)
+    for _ in range(5):
+        add_task(session, instance, "coord", role="coordinatore", due_days=-1)
+        add_task(session, instance, "mediation", role="mediatore", due_days=-1)
+    session.flush()
+    counts = count_my_tasks(session, ANNA, now=BASE, end_of_today=BASE + timedelta(hours=12))
+    assert counts == TaskCounts(mine=0, my_roles=3, overdue=3, due_today=0)

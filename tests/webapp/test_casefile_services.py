@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from casefile.models import CaseEvent, Household, Referral
 from casefile.roles import ROLES
 from casefile.timeline import household_timeline
 from engine import Actor, Engine
-from engine.clock import FrozenClock
 from engine.models import HumanTask, Incident
 from engine.services import ServiceRegistry
 from engine.specs import read_models
@@ -30,7 +28,8 @@ def engine(session) -> Engine:
     accounts.ensure_organisation(session, "capofila", "Ente capofila")
     services = ServiceRegistry()
     register_casefile_operations(services)
-    engine = Engine(roles=ROLES, services=services, now=FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    # The real clock: case-file rows are stamped with it, and the timeline orders by those stamps.
+    engine = Engine(roles=ROLES, services=services)
     engine.deploy(session, read_models([MODELS], MODELS / "forms", roles=ROLES), actor="tester")
     return engine
 

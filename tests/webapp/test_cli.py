@@ -37,7 +37,7 @@ def _json(result: subprocess.CompletedProcess[str]):  # type: ignore[no-untyped-
 
 def test_instance_survives_restarts_between_steps(pis2) -> None:
     assert pis2("users", "create", "anna", "--org", "capofila", "--role", "coordinatore",
-                "--password-stdin", stdin="s3greta\n").returncode == 0
+                "--password-stdin", stdin="s3greta-lunga\n").returncode == 0
     assert pis2("users", "create", "bruno", "--org", "capofila", "--role", "case_manager").returncode == 0
     deployed = _json(pis2("processes", "deploy", str(MODELS), "--json"))
     assert {d["process_id"] for d in deployed} >= {"approval", "deadline", "opener", "placement"}
@@ -58,7 +58,7 @@ def test_instance_survives_restarts_between_steps(pis2) -> None:
 def test_bad_input_gets_clean_errors(pis2) -> None:
     pis2("users", "create", "anna", "--org", "capofila", "--role", "coordinatore")
     pis2("processes", "deploy", str(MODELS))
-    wrong_role = pis2("users", "create", "x", "--org", "capofila", "--role", "sindaco")
+    wrong_role = pis2("users", "create", "xy", "--org", "capofila", "--role", "sindaco")
     assert wrong_role.returncode == 1
     assert "unknown role(s): sindaco" in wrong_role.stderr
     bad_json = pis2("instances", "start", "approval", "--data", "{oops", "--json")
