@@ -117,6 +117,8 @@ class CaseScope:
     managing_org: str
     lease_holder_orgs: frozenset[str] = frozenset()
     team: frozenset[str] = frozenset()
+    # Organisations that lead the programme (programme role "capofila"): their coordinators reach every household.
+    lead_partners: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,9 @@ LEASE_HOLDER_AREAS = frozenset({"housing", "money", "composition"})
 def _reaches(role: str, viewer: Viewer, scope: CaseScope, area: str) -> bool:
     reach = SCOPES.get(role, NONE)
     if reach == PROGRAMME:
-        return True
+        if viewer.organisation in scope.lead_partners:
+            return True
+        reach = ORGANISATION  # the same role in another partner reaches only that partner's case load
     on_team = viewer.username in scope.team
     if reach == TEAM:
         return on_team
@@ -204,7 +208,8 @@ def case_scope(session: Session, household_id: int) -> CaseScope:
         select(User.username).join(CaseTeamMember, CaseTeamMember.user_id == User.id)
         .join(Enrollment, Enrollment.id == CaseTeamMember.enrollment_id)
         .where(Enrollment.household_id == household_id, CaseTeamMember.until.is_(None))).all()
-    return CaseScope(household_id, managing, frozenset(lease_holders), frozenset(team))
+    lead_partners = [org.key for org in session.scalars(select(Organisation)) if org.plays("capofila")]
+    return CaseScope(household_id, managing, frozenset(lease_holders), frozenset(team), frozenset(lead_partners))
 
 
 def authorize(session: Session, viewer: Viewer, action: str, record_type: str, *, purpose: str,

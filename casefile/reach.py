@@ -8,7 +8,7 @@ apart; ``tests/casefile/test_file.py`` checks them against each other for every 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, exists, false, or_, select
 
 from casefile import access
 from casefile.models import CaseTeamMember, Enrollment, Household, LeaseContract, Organisation, Placement, User
@@ -44,11 +44,24 @@ def _lease_held_by(organisation: str | None) -> ColumnElement[bool]:
                Organisation.key == organisation))
 
 
+def _leads_the_programme(organisation: str | None) -> ColumnElement[bool]:
+    # As access.case_scope's lead partners: the organisation plays "capofila" (a JSON list, matched as text).
+    if organisation is None:
+        return false()
+    return exists(select(Organisation.id).where(
+        Organisation.key == organisation, cast(Organisation.programme_roles, String).like('%"capofila"%')))
+
+
 def _role_reach(role: str, area: str, viewer: access.Viewer) -> ColumnElement[bool]:
     """SQL twin of ``access._reaches`` for one role and area."""
     reach = access.SCOPES.get(role, access.NONE)
     if reach == access.PROGRAMME:
-        return true()
+        # A lead partner's coordinator reaches every household; elsewhere the role reaches its partner's case load.
+        return or_(_leads_the_programme(viewer.organisation), _role_reach_of(access.ORGANISATION, area, viewer))
+    return _role_reach_of(reach, area, viewer)
+
+
+def _role_reach_of(reach: str, area: str, viewer: access.Viewer) -> ColumnElement[bool]:
     if reach == access.TEAM:
         return _on_team(viewer.username)
     if reach == access.ORGANISATION:

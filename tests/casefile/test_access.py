@@ -170,10 +170,20 @@ def test_social_worker_reaches_only_households_whose_team_it_is_on() -> None:
 
 def test_coordinator_reaches_every_household_but_not_health_data() -> None:
     coordinator = _viewer("coordinatore", "capofila")
-    far = CaseScope(6, "altro", lease_holder_orgs=frozenset({"partner"}))
+    far = CaseScope(6, "altro", lease_holder_orgs=frozenset({"partner"}), lead_partners=frozenset({"capofila"}))
     for record_type in ("enrollment", "assessment", "landlord", "mediation_session"):
         assert access.decide(coordinator, "write", record_type, far), record_type
     assert not access.decide(coordinator, "read", "person_sensitive", far)
+
+
+def test_a_coordinator_outside_the_lead_partner_reaches_only_its_own_case_load() -> None:
+    coordinator = _viewer("coordinatore", "altro")
+    theirs = CaseScope(6, "altro", lead_partners=frozenset({"capofila"}))
+    lead_partners = CaseScope(7, "capofila", lead_partners=frozenset({"capofila"}))
+    assert access.decide(coordinator, "read", "enrollment", theirs)
+    refused = access.decide(coordinator, "read", "enrollment", lead_partners)
+    assert not refused
+    assert refused.reason == "this household is outside your organisation and case load"
 
 
 @pytest.mark.parametrize("role", ["case_manager", "equipe"])
@@ -258,7 +268,8 @@ def _events(session: Session) -> list[DataAccessEvent]:
 
 def test_case_scope_is_loaded_from_the_database(session: Session, placed_household: int) -> None:
     assert access.case_scope(session, placed_household) == CaseScope(
-        placed_household, "capofila", frozenset({"locatario"}), frozenset({"assistente_sociale"}))
+        placed_household, "capofila", frozenset({"locatario"}), frozenset({"assistente_sociale"}),
+        lead_partners=frozenset({"capofila"}))
     with pytest.raises(NotFoundError):
         access.case_scope(session, placed_household + 999)
 
