@@ -51,7 +51,8 @@ def demo_group() -> None:
 @demo_group.command("seed")
 def demo_seed() -> None:
     """One demo user per role, password 'demo', and a few cases in progress (idempotent)."""
-    from webapp.demo import seed_demo, seed_demo_cases
+    from webapp.demo import seed_demo
+    from webapp.demo_cases import seed_demo_cases
 
     created, households = seed_demo(db.session, current_engine().clock_now().date())
     cases = seed_demo_cases(db.session, current_engine())
