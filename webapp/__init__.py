@@ -59,7 +59,7 @@ def register_engine(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """HTML views, and the JSON API under /api/v1."""
-    from webapp import auth
+    from webapp.accounts import auth
     from webapp.api import register_api
     from webapp.views import account, admin, admin_orgs, households, tasks
 

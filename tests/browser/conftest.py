@@ -24,7 +24,7 @@ from engine.clock import FrozenClock
 from engine.specs import read_models
 from tests.webapp.staff.conftest import EXTRA_USERS, MODELS, NOW
 from webapp import create_app
-from webapp.auth import hash_password
+from webapp.accounts.auth import hash_password
 from webapp.demo import DEMO_ROLE_ORGS
 from webapp.extensions import db
 

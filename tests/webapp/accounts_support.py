@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 from casefile import accounts
 from casefile.models import User
 from engine.models import AuditEvent
-from webapp.auth import hash_password
+from webapp.accounts.auth import hash_password
 from webapp.extensions import db
 
 STRONG = "una-password-lunga"

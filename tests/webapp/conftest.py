@@ -14,7 +14,7 @@ from casefile import accounts
 from engine.clock import FrozenClock
 from engine.specs import read_models
 from webapp import create_app
-from webapp.auth import hash_password
+from webapp.accounts.auth import hash_password
 from webapp.extensions import db
 
 MODELS = Path(__file__).resolve().parent.parent / "engine" / "bpmn"

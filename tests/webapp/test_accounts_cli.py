@@ -16,7 +16,7 @@ from flask import Flask
 from casefile import accounts
 from engine.clock import FrozenClock
 from tests.webapp.accounts_support import STRONG, account_events, make_user, try_login, user_state
-from webapp.cli_accounts import orgs_group, users_group
+from webapp.cli.accounts import orgs_group, users_group
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -25,7 +25,7 @@ from engine.tasklist import my_tasks
 from tests.processes import FORMS, PROCESSES
 from webapp import create_app
 from webapp.demo import demo_actor, seed_demo
-from webapp.demo_cases import already_charged, seed_demo_cases
+from webapp.demo.cases import already_charged, seed_demo_cases
 from webapp.extensions import db
 
 TASK_ROLES = sorted(set(ROLES) - NON_TASK_ROLES)

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent.parent
 METHODS = [("webapp/**/templates/**.html", "jinja2"), ("webapp/**.py", "python"),
            # Form labels, help texts and option titles of the user-task forms (babel.cfg's extractor).
-           ("forms/**.json", "webapp.form_messages:extract_form_messages")]
+           ("forms/**.json", "webapp.forms.messages:extract_form_messages")]
 
 
 def _catalogue():  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from casefile import accounts
 from casefile.models import User
-from webapp.account_journal import record_account_event
-from webapp.account_messages import field_errors, password_rules, role_labels, template_helpers
-from webapp.auth import LoginUser, clock_now, hash_password, password_matches, refuse_nul_characters
+from webapp.accounts.auth import LoginUser, clock_now, hash_password, password_matches, refuse_nul_characters
+from webapp.accounts.journal import record_account_event
+from webapp.accounts.messages import field_errors, password_rules, role_labels, template_helpers
 from webapp.extensions import db
 
 bp = Blueprint("account", __name__, url_prefix="/account")

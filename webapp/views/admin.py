@@ -1,7 +1,7 @@
 """System administration (role ``admin``): staff accounts and the journal of account changes.
 
 The system admin manages every organisation's accounts. Each change is appended to the audit trail
-(webapp.account_journal) and listed on the journal page. Organisations are in admin_orgs.py.
+(webapp.accounts.journal) and listed on the journal page. Organisations are in admin_orgs.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 
 from casefile import accounts
 from casefile.models import User
-from webapp.account_journal import account_events, record_account_event
-from webapp.account_messages import field_errors, message_for, password_rules, role_labels, template_helpers
-from webapp.auth import clock_now, hash_password, refuse_nul_characters
+from webapp.accounts.auth import clock_now, hash_password, refuse_nul_characters
+from webapp.accounts.journal import account_events, record_account_event
+from webapp.accounts.messages import field_errors, message_for, password_rules, role_labels, template_helpers
 from webapp.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

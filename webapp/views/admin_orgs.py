@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response
 from casefile import accounts
 from casefile.codes import PROGRAMME_ROLES
 from casefile.models import Organisation, User
-from webapp.account_journal import record_account_event
-from webapp.account_messages import field_errors, template_helpers
-from webapp.auth import refuse_nul_characters
+from webapp.accounts.auth import refuse_nul_characters
+from webapp.accounts.journal import record_account_event
+from webapp.accounts.messages import field_errors, template_helpers
 from webapp.extensions import db
 from webapp.views.admin import acting, admins_only
 

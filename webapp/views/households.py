@@ -23,12 +23,12 @@ from casefile.timeline import household_timeline
 from engine import ProcessNotFoundError
 from engine.models import HumanTask
 from engine.tasklist import may_work_on
-from webapp.auth import current_actor
+from webapp.accounts.auth import current_actor
 from webapp.casefile_services import process_events
 from webapp.extensions import db
-from webapp.labels import LABELS, label
-from webapp.localtime import local_day
-from webapp.taskpage import get_engine
+from webapp.i18n.labels import LABELS, label
+from webapp.i18n.localtime import local_day
+from webapp.views.taskpage import get_engine
 
 bp = Blueprint("households", __name__)
 

@@ -16,18 +16,18 @@ from werkzeug.wrappers import Response
 from engine import ConflictError, FormValidationError, TaskNotReadyError
 from engine.drafts import draft_of, save_draft
 from engine.models import HumanTask, ProcessInstance, TaskDraft
-from webapp.auth import current_actor
+from webapp.accounts.auth import current_actor
 from webapp.extensions import db
-from webapp.form_messages import localized_errors
-from webapp.formrender import all_fields, build_fields, unplaced_errors
-from webapp.formstate import (
+from webapp.forms.messages import localized_errors
+from webapp.forms.render import all_fields, build_fields, unplaced_errors
+from webapp.forms.state import (
     apply_row_action,
     data_from_state,
     drop_untouched_rows,
     state_from_data,
     state_from_form,
 )
-from webapp.taskpage import get_engine, household_of, next_task_of, render_instructions, task_data_of
+from webapp.views.taskpage import get_engine, household_of, next_task_of, render_instructions, task_data_of
 
 Page = str | Response | tuple[str, int]
 

@@ -21,12 +21,12 @@ from casefile.models import Organisation, User
 from engine import ConflictError, TaskNotReadyError
 from engine.models import HumanTask, ProcessVersion
 from engine.tasklist import TaskFilter, count_my_tasks, may_work_on, my_tasks, organisation_tasks
-from webapp.auth import current_actor
+from webapp.accounts.auth import current_actor
 from webapp.extensions import db
-from webapp.labels import label
-from webapp.localtime import end_of_day, format_date, format_datetime, local_day, start_of_day
-from webapp.taskpage import get_engine, households_by_reference
+from webapp.i18n.labels import label
+from webapp.i18n.localtime import end_of_day, format_date, format_datetime, local_day, start_of_day
 from webapp.views import task_form
+from webapp.views.taskpage import get_engine, households_by_reference
 
 bp = Blueprint("tasks", __name__)
 bp.add_app_template_filter(format_date, "localdate")

@@ -58,7 +58,7 @@ def test_a_token_records_its_last_use(app, api) -> None:
 def test_the_session_cookie_does_not_authenticate_the_api(app, client) -> None:
     # Logged in through the web form (so the browser holds a session cookie), but no token.
     from casefile.accounts import find_user as find
-    from webapp.auth import hash_password
+    from webapp.accounts.auth import hash_password
 
     with app.app_context():
         find(db.session, "coordinatore").password_hash = hash_password("demo")  # type: ignore[union-attr]

@@ -23,7 +23,7 @@ from engine.clock import FrozenClock
 from engine.models import HumanTask
 from engine.specs import read_models
 from webapp import create_app
-from webapp.auth import hash_password
+from webapp.accounts.auth import hash_password
 from webapp.demo import DEMO_ROLE_ORGS
 from webapp.extensions import db
 

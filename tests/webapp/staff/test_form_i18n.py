@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from tests.webapp.staff.conftest import MODELS, login, start_case
 
 ROOT = Path(__file__).resolve().parents[3]
-EXTRACTOR = "webapp.form_messages:extract_form_messages"
+EXTRACTOR = "webapp.forms.messages:extract_form_messages"
 
 
 def messages_of(path: Path) -> list[tuple[int, str]]:

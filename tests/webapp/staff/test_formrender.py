@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from webapp.form_messages import localized_errors
-from webapp.formrender import all_fields, build_fields, unplaced_errors
-from webapp.formstate import (
+from webapp.forms.messages import localized_errors
+from webapp.forms.render import all_fields, build_fields, unplaced_errors
+from webapp.forms.state import (
     MAX_ROWS,
     apply_row_action,
     data_from_state,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.models import HumanTask, TaskDraft
 from tests.webapp.staff.conftest import household_reference, login, post, start_case, task_row
 from webapp.extensions import db
-from webapp.taskpage import task_data_of
+from webapp.views.taskpage import task_data_of
 
 VALID = {
     "reference_date": "2026-03-01", "visit_mode": "domiciliare", "privacy_ok": "on", "amount": "12,50",

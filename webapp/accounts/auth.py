@@ -33,9 +33,9 @@ from werkzeug.wrappers import Response
 from casefile import accounts
 from casefile.models import User
 from engine import Actor
-from webapp.account_journal import record_account_event
+from webapp.accounts.journal import record_account_event
+from webapp.accounts.login_guard import LoginGuard
 from webapp.extensions import db, login_manager
-from webapp.login_guard import LoginGuard
 
 bp = Blueprint("auth", __name__)
 

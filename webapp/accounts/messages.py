@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from casefile.accounts import MAX_TOKEN_DAYS, MIN_PASSWORD_LENGTH, AccountError
 from casefile.roles import ROLES
-from webapp.labels import LABELS
-from webapp.localtime import format_datetime
+from webapp.i18n.labels import LABELS
+from webapp.i18n.localtime import format_datetime
 
 # Looked up when shown (not at import) so each message comes out in the reader's language.
 MESSAGES: dict[str, Callable[[], str]] = {

@@ -4,7 +4,7 @@ The demo programme (``casefile.demo``) writes its households straight through th
 operations, without processes. Here the processes take them up where the records leave them, with
 the messages the models exchange, built from those records:
 
-- intake referrals at successive steps (``webapp.demo_intake``);
+- intake referrals at successive steps (``webapp.demo.intake``);
 - ``enrollment_opened`` for an enrolled household waiting for a flat whose plan is signed (the
   intake sends it once the plan is co-signed): housing placement starts with the needs profile;
 - ``move_in_recorded`` for a housed household, as housing placement sends it at move-in: monitoring
@@ -47,7 +47,7 @@ from engine.models import ProcessInstance, Timer
 from engine.runtime import ACTIVE
 from engine.timers import fire_timer
 from webapp.demo import demo_actor, deployed
-from webapp.demo_intake import seed_intakes
+from webapp.demo.intake import seed_intakes
 
 # The conflicts a second mediation request may be about, first choice first.
 OTHER_CONFLICTS = [("spazi_comuni", "Passeggino e biciclette lasciati sul pianerottolo"),

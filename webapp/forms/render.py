@@ -3,7 +3,7 @@
 Works without JavaScript: every field is a plain HTML input chosen from the schema and UI schema,
 and a repeatable group (an array of objects, e.g. household members) grows and shrinks through
 submit buttons that re-render the page. Fields show a form's *state* (what is on screen, see
-:mod:`webapp.formstate`, which also turns it back into typed task data).
+:mod:`webapp.forms.state`, which also turns it back into typed task data).
 
 Field names are dotted paths, the same as the engine's error keys: ``members.0.birth_date``.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from webapp.formstate import is_group, is_multi_choice
+from webapp.forms.state import is_group, is_multi_choice
 
 # Required enumerations with this many options or fewer are radio buttons (one tap on a phone).
 RADIO_MAX_CHOICES = 3

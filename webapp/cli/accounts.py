@@ -14,8 +14,8 @@ from flask.cli import AppGroup
 from casefile import accounts
 from casefile.codes import PROGRAMME_ROLES
 from casefile.models import User
-from webapp.account_journal import record_account_event
-from webapp.cli_support import current_engine, emit, fail, json_option
+from webapp.accounts.journal import record_account_event
+from webapp.cli.support import current_engine, emit, fail, json_option
 from webapp.extensions import db
 
 ACTOR = "cli"
@@ -70,7 +70,7 @@ def users_group() -> None:
 def users_create(username: str, org: str, roles: tuple[str, ...], full_name: str | None,
                  password_stdin: bool, as_json: bool) -> None:
     """Create a staff account (without --password-stdin it cannot log in until a password is set)."""
-    from webapp.auth import hash_password
+    from webapp.accounts.auth import hash_password
 
     password = _read_password(as_json, username) if password_stdin else None
     try:
@@ -166,7 +166,7 @@ def users_unlock(username: str, as_json: bool) -> None:
 @json_option
 def users_set_password(username: str, password_stdin: bool, as_json: bool) -> None:
     """Set a user's password (at least 10 characters, not the username); also lifts a lockout."""
-    from webapp.auth import hash_password
+    from webapp.accounts.auth import hash_password
 
     user = _user(as_json, username)
     password = _read_password(as_json, username)

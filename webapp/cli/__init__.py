@@ -1,6 +1,6 @@
 """The ``pis2`` command line: database, models, instances, tasks, messages, worker.
 
-The commands about records, accounts and demo data live in webapp.cli_records.
+The commands about records, accounts and demo data live in webapp.cli.records.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy import select
 from engine import migrate as migrations
 from engine.models import HumanTask, Incident, Message, ProcessInstance, ProcessVersion
 from engine.specs import read_models, validate
-from webapp.cli_accounts import orgs_group, users_group
-from webapp.cli_records import casefile_group, demo_group
-from webapp.cli_support import actor_for, current_engine, emit, fail, json_option, parse_json_arg, run_engine
+from webapp.cli.accounts import orgs_group, users_group
+from webapp.cli.records import casefile_group, demo_group
+from webapp.cli.support import actor_for, current_engine, emit, fail, json_option, parse_json_arg, run_engine
 from webapp.extensions import db
 
 

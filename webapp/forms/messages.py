@@ -2,7 +2,7 @@
 
 Forms (``forms/*.schema.json`` + ``*.uischema.json``) are written in Italian. Their titles,
 descriptions, help texts and option titles are collected for the message catalogue by
-:func:`extract_form_messages`, a Babel extractor registered in ``babel.cfg``; ``webapp.formrender``
+:func:`extract_form_messages`, a Babel extractor registered in ``babel.cfg``; ``webapp.forms.render``
 passes each of them through ``gettext`` when it draws a form, so an English reader sees the
 catalogue's English once it is there, and the Italian until then.
 """

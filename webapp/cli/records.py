@@ -1,4 +1,4 @@
-"""``pis2`` commands about the programme's records: retention, demo data (accounts: webapp.cli_accounts)."""
+"""``pis2`` commands about the programme's records: retention, demo data (accounts: webapp.cli.accounts)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from webapp.cli_support import current_engine, emit, fail, json_option
+from webapp.cli.support import current_engine, emit, fail, json_option
 from webapp.extensions import db
 
 # --- case file ----------------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def demo_group() -> None:
 def demo_seed() -> None:
     """One demo user per role, password 'demo', and a few cases in progress (idempotent)."""
     from webapp.demo import seed_demo
-    from webapp.demo_cases import seed_demo_cases
+    from webapp.demo.cases import seed_demo_cases
 
     created, households = seed_demo(db.session, current_engine().clock_now().date())
     cases = seed_demo_cases(db.session, current_engine())

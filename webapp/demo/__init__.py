@@ -1,6 +1,6 @@
 """Demo data for `make run`: one user per role (password 'demo') and the demo programme.
 
-The cases in progress, real process instances, are in ``webapp.demo_cases``.
+The cases in progress, real process instances, are in ``webapp.demo.cases``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from casefile.demo import ORGANISATIONS, seed_organisations, seed_programme
 from casefile.roles import ROLES
 from engine import Actor
 from engine.models import ProcessVersion
-from webapp.auth import hash_password
+from webapp.accounts.auth import hash_password
 
 # Which demo organisation each role's demo user works for (domain.md §2).
 DEMO_ROLE_ORGS = {

@@ -1,0 +1,1 @@
+"""Words and dates as staff read them, in Italian or English."""
