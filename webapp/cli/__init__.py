@@ -104,7 +104,7 @@ def processes_deploy(paths: tuple[str, ...], username: str | None, as_json: bool
     models = read_models(model_paths, current_app.config["FORMS_DIR"])
     stored = run_engine(as_json, lambda: current_engine().deploy(db.session, models, username))
     emit(as_json, [{"process_id": v.process_id, "version_id": v.id, "hash": v.content_hash} for v in stored],
-         "\n".join(f"deployed {v.process_id} as version {v.id}" for v in stored) or "no model changed")
+         "\n".join(f"deployed {v.process_id} (stored version id {v.id})" for v in stored) or "no model changed")
 
 
 @processes_group.command("list")
