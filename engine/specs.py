@@ -29,7 +29,8 @@ from engine.errors import ModelValidationError, Problem
 from engine.scripting import compile_check
 from engine.validation import ParsedDocument, resolve_lane_role
 
-__all__ = ["ModelFile", "parse_model", "read_models", "resolve_lane_role", "safe_xml_parser", "validate"]
+__all__ = ["ModelFile", "parse_model", "read_document", "read_models", "resolve_lane_role", "safe_xml_parser",
+           "validate"]
 
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -147,6 +148,12 @@ def _expand(paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def read_document(path: Path) -> tuple[ParsedDocument | None, list[Problem]]:
+    """One file through the safe parser: (document, []) or (None, the problems that stopped it)."""
+    problems: list[Problem] = []
+    return _read_document(path, problems), problems
 
 
 def _read_document(path: Path, problems: list[Problem]) -> ParsedDocument | None:

@@ -31,6 +31,7 @@ CompileCheck = Callable[[str, str], "str | None"]
 
 FORM_SCHEMA = "formJsonSchemaFilename"
 FORM_UI_SCHEMA = "formUiSchemaFilename"
+FILE_NAME_RULE = "file name should be "  # the start of check_file_name's message
 
 # An unquoted ISO 8601 duration, date(time) or cycle: SpiffWorkflow evaluates timer bodies as Python,
 # where `PT1H` is an unknown name and `2025-01-01` a syntax error.
@@ -240,7 +241,7 @@ def check_file_name(doc: ParsedDocument) -> list[Problem]:
     process_id = processes[0].get("id")
     if not process_id or file_stem(doc.path) == process_id:
         return []
-    return [doc.problem(processes[0], f"file name should be {process_id}.bpmn")]
+    return [doc.problem(processes[0], f"{FILE_NAME_RULE}{process_id}.bpmn")]
 
 
 def file_stem(path: str) -> str:

@@ -61,7 +61,7 @@ def register_blueprints(app: Flask) -> None:
     """HTML views, and the JSON API under /api/v1."""
     from webapp.accounts import auth
     from webapp.api import register_api
-    from webapp.views import account, admin, admin_orgs, households, tasks
+    from webapp.views import account, admin, admin_orgs, households, tasks, tracking
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_orgs.bp)
+    app.register_blueprint(tracking.bp)
     register_api(app)
 
 

@@ -48,13 +48,13 @@ def _api_config(app: Flask) -> None:
 
 def register_api(app: Flask) -> PisApi:
     """Build the app's Api and register the resource blueprints (token-authenticated, so exempt from CSRF)."""
-    from webapp.api import docs, households, instances, processes, tasks
+    from webapp.api import docs, households, instances, processes, tasks, tracking
 
     _api_config(app)
     api = PisApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A personal access token."})
-    for module in (tasks, instances, households, processes):
+    for module in (tasks, instances, households, processes, tracking):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)

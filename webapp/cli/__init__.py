@@ -19,6 +19,8 @@ from engine import migrate as migrations
 from engine.models import HumanTask, Incident, Message, ProcessInstance, ProcessVersion
 from engine.specs import read_models, validate
 from webapp.cli.accounts import orgs_group, users_group
+from webapp.cli.compat import processes_check
+from webapp.cli.indicators import indicators_command
 from webapp.cli.records import casefile_group, demo_group
 from webapp.cli.support import actor_for, current_engine, emit, fail, json_option, parse_json_arg, run_engine
 from webapp.extensions import db
@@ -287,7 +289,9 @@ def worker(once: bool, as_json: bool) -> None:
         emit(as_json, {"fired": fired}, f"fired {fired} timer(s)")
 
 
+processes_group.add_command(processes_check)
 main.add_command(casefile_group)
 main.add_command(users_group)
 main.add_command(orgs_group)
 main.add_command(demo_group)
+main.add_command(indicators_command)

@@ -1,0 +1,72 @@
+"""Schemas of the tracking API: instance filters, history steps and lifecycle actions."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+from engine.tracking import STATUSES
+from webapp.schemas.common import PageArgsSchema, not_blank
+from webapp.schemas.instances import InstanceSchema
+from webapp.schemas.tasks import TaskSchema
+from webapp.tracking import REASON_MAX
+
+
+class TrackingListArgsSchema(PageArgsSchema):
+    """Filters of the instances a tracking role follows (text filters: contains, any case)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    process = fields.String(validate=validate.Length(min=1, max=200))
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    household = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Business key."})
+    task = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "A ready task's name."})
+    overdue = fields.Boolean(load_default=False)
+    started_from = fields.Date(metadata={"description": "Started on or after this day."})
+    started_to = fields.Date(metadata={"description": "Started on or before this day."})
+    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Free search."})
+
+
+class TrackedInstanceSchema(InstanceSchema):
+    """An instance with its ready tasks and whether one of them is overdue."""
+
+    tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class TrackingListSchema(Schema):
+    items = fields.List(fields.Nested(TrackedInstanceSchema), required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class ChangeSchema(Schema):
+    field = fields.String(required=True)
+    old = fields.Raw(allow_none=True, metadata={"description": "Null when the caller may not see values."})
+    new = fields.Raw(allow_none=True)
+
+
+class HistoryStepSchema(Schema):
+    """One recorded step: who, when, what (facts about the process) and which fields changed."""
+
+    at = fields.AwareDateTime(required=True)
+    actor = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    task = fields.String(allow_none=True)
+    facts = fields.Dict(required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(HistoryStepSchema), required=True)
+
+
+class ReasonSchema(Schema):
+    """Why the instance is suspended, resumed or terminated (kept in its history)."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=REASON_MAX), not_blank])
