@@ -1,23 +1,48 @@
-// Copies the installed front-end packages the web app serves into webapp/static/dist (build output,
-// not committed). Files are copied as published: the packages are installed from npm, never vendored.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+// Builds webapp/static/dist (build output, not committed) from the installed npm packages: some files are
+// copied as published, and the BPMN modeller and viewer are bundled with esbuild from assets/js. Nothing
+// is vendored: the packages come from npm at set-up.
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "webapp", "static", "dist");
 const modules = join(root, "node_modules");
+const require = createRequire(import.meta.url);
 
 const copies = [
   ["@picocss/pico/css/pico.min.css", "pico/pico.min.css"],
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
   ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
+  ["bpmn-js/dist/assets/diagram-js.css", "bpmn/diagram-js.css"],
+  ["bpmn-js/dist/assets/bpmn-js.css", "bpmn/bpmn-js.css"],
+  ["bpmn-js/dist/assets/bpmn-font", "bpmn/bpmn-font"],
+  ["bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css", "bpmn/bpmn-js-bpmnlint.css"],
 ];
 
 rmSync(dist, { recursive: true, force: true });
 for (const [from, to] of copies) {
   const target = join(dist, to);
   mkdirSync(dirname(target), { recursive: true });
-  cpSync(join(modules, from), target);
+  cpSync(join(modules, from), target, { recursive: true });
 }
-console.log(`assets: ${copies.length} files copied to webapp/static/dist`);
+
+// bpmnlint resolves its rules at run time from the file system; the browser needs them compiled into
+// a module first (what bpmnlint-loader does for webpack).
+const compileConfig = require("bpmnlint/lib/support/compile-config");
+const lintConfig = join(root, "assets", "js", ".bpmnlint-compiled.js");
+writeFileSync(lintConfig, await compileConfig({ extends: "bpmnlint:recommended" }));
+
+await build({
+  entryPoints: { modeler: join(root, "assets/js/modeler.js"), viewer: join(root, "assets/js/viewer.js") },
+  outdir: join(dist, "bpmn"),
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: "es2020",
+  logLevel: "warning",
+});
+rmSync(lintConfig);
+console.log(`assets: ${copies.length} copies and 2 bundles in webapp/static/dist`);

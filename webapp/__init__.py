@@ -61,7 +61,7 @@ def register_blueprints(app: Flask) -> None:
     """HTML views, and the JSON API under /api/v1."""
     from webapp.accounts import auth
     from webapp.api import register_api
-    from webapp.views import account, admin, admin_orgs, households, tasks, tracking
+    from webapp.views import account, admin, admin_orgs, dashboard, households, modeller, tasks, tracking
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
@@ -70,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_orgs.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(modeller.bp)
+    app.register_blueprint(dashboard.bp)
     register_api(app)
 
 

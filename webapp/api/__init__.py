@@ -57,6 +57,8 @@ def register_api(app: Flask) -> PisApi:
     for module in (tasks, instances, households, processes, tracking):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
+    csrf.exempt(tracking.migrations_bp)
+    api.register_blueprint(tracking.migrations_bp)
     app.register_blueprint(docs.bp)
     app.extensions["api"] = api
     return api

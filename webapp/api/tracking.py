@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import Actor, tracking
+from engine import Actor, migration, tracking
+from engine.errors import ConflictError, NotAllowedError
 from engine.models import ProcessInstance
 from webapp.api.auth import api_actor, get_engine, resource_blueprint
 from webapp.api.common import MAX_ID, errors
@@ -20,7 +21,16 @@ from webapp.api.instances import _summary
 from webapp.extensions import db
 from webapp.i18n.localtime import start_of_day
 from webapp.schemas.instances import InstanceSchema
-from webapp.schemas.tracking import HistorySchema, ReasonSchema, TrackingListArgsSchema, TrackingListSchema
+from webapp.schemas.tracking import (
+    BulkMigrationArgsSchema,
+    BulkMigrationSchema,
+    HistorySchema,
+    MigrateArgsSchema,
+    MigrationReportSchema,
+    ReasonSchema,
+    TrackingListArgsSchema,
+    TrackingListSchema,
+)
 from webapp.tracking import (
     history_steps,
     may_read_households,
@@ -32,7 +42,10 @@ from webapp.tracking import (
 
 bp = resource_blueprint("api_tracking", "/api/v1/tracking/instances",
                         "Instance tracking for coordinators, supervisors and administrators.")
+migrations_bp = resource_blueprint("api_migrations", "/api/v1/tracking/migrations",
+                                   "Moving running instances to a newer version of their process (analysts).")
 ID = f"/<int(max={MAX_ID}):instance_id>"
+MIGRATING_ROLES = frozenset({"analista", "admin"})
 
 
 def _tracker() -> Actor:
@@ -129,3 +142,55 @@ def terminate(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
     """Terminate an instance for good (its tasks are cancelled); the reason is kept in its history."""
     actor, instance = _visible(instance_id)
     return _summary(get_engine().terminate(db.session, instance.id, actor, body["reason"].strip()))
+
+
+# --- migration to a newer version (analysts and administrators) ------------------------------------
+
+
+def _migrator() -> Actor:
+    actor = api_actor()
+    if not MIGRATING_ROLES & actor.roles:
+        raise NotAllowedError("migrating instances is for analysts and administrators")
+    return actor
+
+
+def _migration_scope(actor: Actor) -> str | None:
+    """Administrators migrate every organisation's instances, analysts their own organisation's."""
+    if "admin" in actor.roles:
+        return None
+    if not actor.organisation:
+        raise NotAllowedError("migrating instances needs an organisation")
+    return actor.organisation
+
+
+@bp.route(f"{ID}/migrate", methods=["POST"])
+@bp.arguments(MigrateArgsSchema)
+@bp.response(200, MigrationReportSchema)
+@errors(bp, 403, 404, 409, 422)
+def migrate(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
+    """Move an instance to a newer version of its process, or (dry run) say whether it could; 409 with
+    the reasons when it cannot."""
+    actor = _migrator()
+    instance = tracking.visible_instance(db.session, instance_id, _migration_scope(actor))
+    report = migration.migrate_instance(get_engine(), db.session, instance.id, actor,
+                                        to_version=body.get("to_version"), dry_run=body["dry_run"],
+                                        expected_version=body.get("expected_version"))
+    if not report.migratable and not body["dry_run"]:
+        raise ConflictError(f"instance {instance.id} cannot migrate to version {report.to_version}",
+                            reasons=report.reasons)
+    return report.as_dict()
+
+
+@migrations_bp.route("", methods=["POST"])
+@migrations_bp.arguments(BulkMigrationArgsSchema)
+@migrations_bp.response(200, BulkMigrationSchema)
+@errors(migrations_bp, 403, 404, 422)
+def migrate_many(body: dict[str, Any]) -> dict[str, Any]:
+    """Move every unfinished instance of a process (of one version) to a newer one, each on its own;
+    a report per instance says which moved and why the others did not."""
+    actor = _migrator()
+    reports = migration.migrate_process(get_engine(), db.session, body["process"].strip(), actor,
+                                        from_version=body.get("from_version"), to_version=body.get("to_version"),
+                                        dry_run=body["dry_run"], organisation=_migration_scope(actor))
+    return {"items": [r.as_dict() for r in reports], "dry_run": body["dry_run"],
+            "migrated": sum(r.migrated for r in reports), "refused": sum(not r.migratable for r in reports)}

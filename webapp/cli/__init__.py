@@ -21,6 +21,7 @@ from engine.specs import read_models, validate
 from webapp.cli.accounts import orgs_group, users_group
 from webapp.cli.compat import processes_check
 from webapp.cli.indicators import indicators_command
+from webapp.cli.migration import instances_migrate
 from webapp.cli.records import casefile_group, demo_group
 from webapp.cli.support import actor_for, current_engine, emit, fail, json_option, parse_json_arg, run_engine
 from webapp.extensions import db
@@ -290,6 +291,7 @@ def worker(once: bool, as_json: bool) -> None:
 
 
 processes_group.add_command(processes_check)
+instances_group.add_command(instances_migrate)
 main.add_command(casefile_group)
 main.add_command(users_group)
 main.add_command(orgs_group)

@@ -70,3 +70,46 @@ class ReasonSchema(Schema):
         unknown = RAISE
 
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=REASON_MAX), not_blank])
+
+
+class MigrateArgsSchema(Schema):
+    """Move one instance to a newer version of its process (default: the latest)."""
+
+    class Meta:
+        unknown = RAISE
+
+    to_version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Only say whether it would migrate."})
+    expected_version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                                      metadata={"description": "The lock version you read (409 if changed)."})
+
+
+class BulkMigrationArgsSchema(Schema):
+    """Move every unfinished instance of a process (optionally of one version) to a newer version."""
+
+    class Meta:
+        unknown = RAISE
+
+    process = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
+    from_version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    to_version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    dry_run = fields.Boolean(load_default=False)
+
+
+class MigrationReportSchema(Schema):
+    """Whether one instance migrates (or migrated), and if not, why."""
+
+    instance_id = fields.Integer(required=True)
+    process_id = fields.String(required=True)
+    from_version = fields.Integer(required=True)
+    to_version = fields.Integer(required=True)
+    migratable = fields.Boolean(required=True)
+    migrated = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)
+
+
+class BulkMigrationSchema(Schema):
+    items = fields.List(fields.Nested(MigrationReportSchema), required=True)
+    dry_run = fields.Boolean(required=True)
+    migrated = fields.Integer(required=True)
+    refused = fields.Integer(required=True)

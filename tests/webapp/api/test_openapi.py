@@ -33,7 +33,7 @@ def test_openapi_document_lists_every_api_route_with_its_errors(app, client) -> 
     documented = {(path, method) for path, item in document["paths"].items() for method in item
                   if method != "parameters"}
     assert routes == documented
-    assert len(routes) == 20  # tasks 7, instances 3, households 3, processes 1, tracking 6
+    assert len(routes) == 22  # tasks 7, instances 3, households 3, processes 1, tracking 7, migrations 1
     for path, method in documented:
         responses = document["paths"][path][method]["responses"]
         assert "401" in responses, (path, method)

@@ -1,0 +1,36 @@
+"""The dashboard in a real browser: a supervisor of the funding organisation sees aggregates with small
+cells hidden; a coordinator sees where the cases wait; axe-core finds nothing serious; screenshots kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import login, screenshot, serious_violations
+
+
+def test_supervisor_opens_the_dashboard(live_server, page: Any) -> None:
+    login(page, live_server, "supervisore")
+    page.get_by_role("link", name="Cruscotto").click()
+    assert page.locator("h1").inner_text() == "Cruscotto"
+    assert "Vista per il finanziatore" in page.locator("hgroup").inner_text()
+    assert page.locator("table.indicators tbody tr").count() == 12  # every indicator of domain.md §5
+    assert page.locator("table.waiting").count() == 0  # the funder sees no single case's work
+    assert serious_violations(page) == []
+    screenshot(page, "dashboard-funder-desktop")
+
+    page.fill("#period-from", "2026-06-30")
+    page.fill("#period-to", "2026-01-01")
+    page.get_by_role("button", name="Aggiorna").click()
+    assert "La data finale precede quella iniziale." in page.locator("#period-to-error").inner_text()
+    assert serious_violations(page) == []
+
+
+def test_coordinator_sees_where_cases_wait(live_server, page: Any) -> None:
+    login(page, live_server, "coordinatore")
+    page.get_by_role("link", name="Cruscotto").click()
+    waiting = page.locator("table.waiting")
+    assert waiting.count() == 2  # casework and intake
+    assert "Compila la scheda" in page.locator("#waiting").inner_text()
+    assert page.locator("table.overdue").count() == 1
+    assert serious_violations(page) == []
+    screenshot(page, "dashboard-coordinator-desktop")
