@@ -39,10 +39,11 @@ def _detail(instance: ProcessInstance) -> dict[str, Any]:
     incidents = [] if instance.status in ACTIVE else db.session.scalars(
         select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")
         .order_by(Incident.id)).all()
-    return {**_summary(instance), "tasks": tasks, "incidents": incidents}
+    return {**instance_summary(instance), "tasks": tasks, "incidents": incidents}
 
 
-def _summary(instance: ProcessInstance) -> dict[str, Any]:
+def instance_summary(instance: ProcessInstance) -> dict[str, Any]:
+    """An instance as the API's lists show it (the tracking endpoints reuse it)."""
     return {"id": instance.id, "process_id": instance.process_id, "process_name": instance.process_version.name,
             "process_version_id": instance.process_version_id, "status": instance.status,
             "organisation": instance.organisation, "business_key": instance.business_key,
@@ -89,7 +90,7 @@ def list_instances(args: dict[str, Any]) -> dict[str, Any]:
     # The workflow state is not shown: leave the (large) column unread.
     rows = db.session.scalars(select(ProcessInstance).options(defer(ProcessInstance.state)).where(*conditions)
                               .order_by(ProcessInstance.id.desc()).limit(args["limit"]).offset(args["offset"]))
-    return {"items": [_summary(row) for row in rows], "total": total, "limit": args["limit"],
+    return {"items": [instance_summary(row) for row in rows], "total": total, "limit": args["limit"],
             "offset": args["offset"]}
 
 

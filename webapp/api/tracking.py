@@ -17,7 +17,7 @@ from engine.errors import ConflictError, NotAllowedError
 from engine.models import ProcessInstance
 from webapp.api.auth import api_actor, get_engine, resource_blueprint
 from webapp.api.common import MAX_ID, errors
-from webapp.api.instances import _summary
+from webapp.api.instances import instance_summary
 from webapp.extensions import db
 from webapp.i18n.localtime import start_of_day
 from webapp.schemas.instances import InstanceSchema
@@ -81,7 +81,7 @@ def list_tracked(args: dict[str, Any]) -> dict[str, Any]:
     session: Session = db.session
     rows = session.scalars(tracking.instances(filters, now, limit=args["limit"], offset=args["offset"])).all()
     tasks = tracking.ready_tasks_of(session, [row.id for row in rows])
-    items = [{**_summary(row), "tasks": tasks[row.id],
+    items = [{**instance_summary(row), "tasks": tasks[row.id],
               "overdue": any(tracking.is_overdue(task, now) for task in tasks[row.id])} for row in rows]
     return {"items": items, "total": tracking.count_instances(session, filters, now), "limit": args["limit"],
             "offset": args["offset"]}
@@ -105,7 +105,7 @@ def instance_history(instance_id: int) -> dict[str, Any]:
 def retry(instance_id: int) -> dict[str, Any]:
     """Run the failed step of an instance in error again, once its cause is fixed (409 if not in error)."""
     actor, instance = _visible(instance_id)
-    return _summary(get_engine().retry(db.session, instance.id, actor))
+    return instance_summary(get_engine().retry(db.session, instance.id, actor))
 
 
 @bp.route(f"{ID}/suspend", methods=["POST"])
@@ -131,7 +131,7 @@ def _lifecycle(instance_id: int, reason: str, *, suspended: bool) -> dict[str, A
     engine = get_engine()
     engine.set_suspended(db.session, instance.id, actor, suspended)
     record_reason(db.session, engine, instance.id, actor, "suspended" if suspended else "resumed", reason.strip())
-    return _summary(instance)
+    return instance_summary(instance)
 
 
 @bp.route(f"{ID}/terminate", methods=["POST"])
@@ -141,7 +141,7 @@ def _lifecycle(instance_id: int, reason: str, *, suspended: bool) -> dict[str, A
 def terminate(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
     """Terminate an instance for good (its tasks are cancelled); the reason is kept in its history."""
     actor, instance = _visible(instance_id)
-    return _summary(get_engine().terminate(db.session, instance.id, actor, body["reason"].strip()))
+    return instance_summary(get_engine().terminate(db.session, instance.id, actor, body["reason"].strip()))
 
 
 # --- migration to a newer version (analysts and administrators) ------------------------------------

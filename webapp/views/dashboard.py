@@ -38,7 +38,7 @@ from webapp.extensions import db
 from webapp.i18n.localtime import local_day, start_of_day
 from webapp.tracking import organisation_scope, require_tracking
 from webapp.views.taskpage import get_engine
-from webapp.views.tasks import _process_choices
+from webapp.views.tasks import process_choices
 
 bp = Blueprint("dashboard", __name__)
 
@@ -191,7 +191,7 @@ def _process_figures(actor: Actor, start: date, end: date) -> dict[str, Any]:
         "durations": dashboard.task_durations(db.session, organisation, start_of_day(start),
                                               start_of_day(end + timedelta(days=1))),
         "overdue": dashboard.overdue_by_role(db.session, organisation, now, per_organisation=organisation is None),
-        "per_organisation": organisation is None, "process_names": dict(_process_choices()),
+        "per_organisation": organisation is None, "process_names": dict(process_choices()),
         "role_labels": role_labels(),
     }
 

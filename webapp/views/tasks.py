@@ -100,7 +100,7 @@ class Colleague:
     roles: frozenset[str]
 
 
-def _colleagues(organisation: str) -> list[Colleague]:
+def colleagues(organisation: str) -> list[Colleague]:
     users = db.session.scalars(select(User).join(Organisation, Organisation.id == User.organisation_id)
                                .where(Organisation.key == organisation, User.active.is_(True))
                                .order_by(User.username)).all()
@@ -111,7 +111,7 @@ def _roles_of(tasks: list[HumanTask]) -> set[str]:
     return {task.role for task in tasks if task.role}
 
 
-def _process_choices() -> list[tuple[str, str]]:
+def process_choices() -> list[tuple[str, str]]:
     rows = db.session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
                               .order_by(ProcessVersion.process_id, ProcessVersion.id.desc())).all()
     names: dict[str, str] = {}
@@ -155,8 +155,8 @@ def list_tasks() -> tuple[str, int]:
         "tasks/list.html", tasks=tasks, counts=counts, args=args, errors=errors, team=team,
         has_next=len(rows) > PAGE_SIZE, now=now, end_of_today=end_of_day(now), local_today=local_day(now),
         coordinator=is_coordinator(), role_names={role: label(role, "role") for role in actor.roles | _roles_of(tasks)},
-        processes=_process_choices(), households=households_by_reference(db.session, keys),
-        colleagues=_colleagues(actor.organisation) if team and actor.organisation else [],
+        processes=process_choices(), households=households_by_reference(db.session, keys),
+        colleagues=colleagues(actor.organisation) if team and actor.organisation else [],
         may_work_on=lambda task: may_work_on(task, actor), filtered=any(
             [args["process"], args["household"], args["overdue"], args["due_by"]]),
     ), 400 if errors else 200

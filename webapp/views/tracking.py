@@ -31,7 +31,7 @@ from webapp.tracking import (
 )
 from webapp.views import tracking_actions
 from webapp.views.taskpage import get_engine, households_by_reference
-from webapp.views.tasks import _colleagues, _process_choices
+from webapp.views.tasks import colleagues, process_choices
 
 bp = Blueprint("tracking", __name__)
 tracking_actions.register(bp)
@@ -103,7 +103,7 @@ def list_instances() -> tuple[str, int]:
     return render_template(
         "tracking/list.html", instances=rows, total=total, args=args, errors=errors, now=now,
         tasks=tracking.ready_tasks_of(db.session, [row.id for row in rows]), households=households,
-        processes=_process_choices(), versions=tracking.versions(db.session), statuses=tracking.STATUSES,
+        processes=process_choices(), versions=tracking.versions(db.session), statuses=tracking.STATUSES,
         status_labels=STATUS_LABELS, has_next=offset + PAGE_SIZE < total, query=query,
         counts=tracking.count_by_status(db.session, filters, now), is_overdue=tracking.is_overdue,
         filtered=any(args[name] for name in args if name != "page"),
@@ -163,4 +163,4 @@ def show_instance(instance_id: int) -> str:
         steps=history_steps(events, names, show_values=reads_households), show_values=reads_households,
         incidents=tracking.incidents(db.session, instance.id), status_labels=STATUS_LABELS,
         is_overdue=tracking.is_overdue, reassigning=reassigning, format_datetime=format_datetime,
-        colleagues=_colleagues(instance.organisation) if reassigning and instance.organisation else [])
+        colleagues=colleagues(instance.organisation) if reassigning and instance.organisation else [])
