@@ -113,7 +113,7 @@ def load(db: DbEngine, rng: random.Random, first_id: int, count: int) -> int:
     with Session(db) as session:
         version_id = session.scalar(select(ProcessVersion.id))
         if version_id is None:
-            version = ProcessVersion(process_id="bench", name="bench", content_hash="0" * 64,
+            version = ProcessVersion(process_id="bench", number=1, name="bench", content_hash="0" * 64,
                                      source_file="bench.bpmn", bpmn_xml="<definitions/>", deployed_at=NOW)
             session.add(version)
             session.flush()

@@ -15,11 +15,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock
+from engine import audit, clock, repair
 from engine.drafts import discard_draft
 from engine.errors import (
     ConflictError,
@@ -91,15 +91,17 @@ class Engine:
                 ProcessVersion.content_hash == model.content_hash)).first()
             if exists is not None:
                 continue
+            latest = session.scalar(select(func.max(ProcessVersion.number)).where(
+                ProcessVersion.process_id == model.process_id))
             version = ProcessVersion(
-                process_id=model.process_id, name=model.name, content_hash=model.content_hash,
-                source_file=model.source_file, bpmn_xml=model.bpmn_xml, dmn_files=model.dmn_files,
-                forms=model.forms, start_messages=model.start_messages, deployed_by=actor,
-                deployed_at=self.clock_now())
+                process_id=model.process_id, number=(latest or 0) + 1, name=model.name,
+                content_hash=model.content_hash, source_file=model.source_file, bpmn_xml=model.bpmn_xml,
+                dmn_files=model.dmn_files, forms=model.forms, start_messages=model.start_messages,
+                deployed_by=actor, deployed_at=self.clock_now())
             session.add(version)
             stored.append(version)
             audit.record(session, "model_deployed", instance_id=None, actor=actor,
-                         process_id=model.process_id, content_hash=model.content_hash)
+                         process_id=model.process_id, version=version.number, content_hash=model.content_hash)
         session.flush()
         return stored
 
@@ -340,18 +342,21 @@ class Engine:
     # --- lifecycle -------------------------------------------------------------------------------
 
     @_on_engine_clock
-    def retry(self, session: Session, instance_id: int, actor: Actor) -> ProcessInstance:
-        """Run the failed steps of an instance in error again (after the cause was fixed)."""
+    def retry(self, session: Session, instance_id: int, actor: Actor,
+              corrections: Mapping[str, Any] | None = None) -> ProcessInstance:
+        """Run the failed steps of an instance in error again, after the cause was fixed or after
+        ``corrections`` replaced values in the failed step's data (engine.repair)."""
         instance = get_instance(session, instance_id)
         if instance.status != "error":
             raise TaskNotReadyError(f"instance {instance_id} is {instance.status}, not in error",
                                     instance_id=instance_id)
         workflow = self.load(instance)
+        if corrections:
+            repair.correct(session, instance, workflow, corrections, actor.username,
+                           sensitive_fields(instance.process_version.forms))
         with self.stepping(session, instance, actor):
             failure = reset_errored_tasks(workflow, self.now)
-        for incident in session.scalars(select(Incident).where(
-                Incident.instance_id == instance_id, Incident.status == "open")):
-            incident.status, incident.resolved_at, incident.resolved_by = "resolved", self.clock_now(), actor.username
+        repair.resolve_incidents(session, instance_id, self.clock_now(), actor.username)
         instance.status = "running"
         audit.record(session, "retry", instance_id=instance_id, actor=actor.username)
         self.advance(session, instance, workflow, actor, failure=failure)

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from engine.compatibility import check_files
 from engine.errors import ModelValidationError, Problem
-from engine.specs import ModelFile, read_document, read_models
-from engine.validation import ParsedDocument, executable_processes
+from engine.specs import ModelFile, read_document, read_models, safe_xml_parser
+from engine.validation import ParsedDocument, decision_id, executable_processes
 
-__all__ = ["ModelCheck", "Workspace", "check_document", "package_document", "read_upload"]
+__all__ = ["ModelCheck", "Workspace", "check_document", "decision_ids", "package_document", "read_upload"]
 
 UPLOAD_NAME = "model.bpmn"
 
@@ -57,6 +59,19 @@ def read_upload(data: bytes) -> tuple[str | None, list[Problem]]:
     if doc is not None and doc.kind != "bpmn":
         problems.append(Problem(UPLOAD_NAME, None, None, "not a BPMN document (a DMN table cannot be opened here)"))
     return (doc.text if doc is not None and not problems else None), problems
+
+
+def decision_ids(dmn_files: Mapping[str, str]) -> list[str]:
+    """The decisions a business rule task of the version may call, one per readable DMN file."""
+    found = set()
+    for text in dmn_files.values():
+        try:
+            decision = decision_id(etree.fromstring(text.encode("utf-8"), safe_xml_parser()))
+        except etree.XMLSyntaxError:
+            continue  # the validator names a broken DMN file; here only what can be read is offered
+        if decision:
+            found.add(decision)
+    return sorted(found)
 
 
 def check_document(bpmn: bytes, dmn_files: Mapping[str, str], forms: Mapping[str, Any], forms_dir: Path,

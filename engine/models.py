@@ -55,10 +55,13 @@ class ProcessVersion(Base):
     """One deployed content of one process model, stored once per content hash."""
 
     __tablename__ = "process_version"
-    __table_args__ = (UniqueConstraint("process_id", "content_hash"),)
+    __table_args__ = (UniqueConstraint("process_id", "content_hash"),
+                      UniqueConstraint("process_id", "number", name="uq_process_version_number"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
+    # What people call the version: 1, 2, 3… within its process (the id runs across all processes).
+    number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str] = mapped_column(String(64))
     source_file: Mapped[str] = mapped_column(String(300))
@@ -215,3 +218,20 @@ class AuditEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     task_id: Mapped[str | None] = mapped_column(String(36))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FormDefinition(Base):
+    """A JSON Schema form saved by an analyst in the form editor; it wins over the forms directory's file.
+
+    ``name`` is the form's plain name: the model references ``<name>.schema.json`` and
+    ``<name>.uischema.json``. A deployed version freezes its own copy, so editing never moves instances.
+    """
+
+    __tablename__ = "form_definition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    json_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ui_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(150))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

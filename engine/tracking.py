@@ -154,8 +154,9 @@ def task_names(session: Session, task_ids: set[str]) -> dict[str, str]:
     return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.id.in_(task_ids))).all())
 
 
-def versions(session: Session) -> list[tuple[int, str, datetime]]:
-    """Every deployed version: (id, process id, deployed at), newest first within a process."""
-    rows = session.execute(select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.deployed_at)
+def versions(session: Session) -> list[tuple[int, str, int, datetime]]:
+    """Every deployed version: (id, process id, number, deployed at), newest first within a process."""
+    rows = session.execute(select(ProcessVersion.id, ProcessVersion.process_id, ProcessVersion.number,
+                                  ProcessVersion.deployed_at)
                            .order_by(ProcessVersion.process_id, ProcessVersion.id.desc())).all()
-    return [(row.id, row.process_id, row.deployed_at) for row in rows]
+    return [(row.id, row.process_id, row.number, row.deployed_at) for row in rows]

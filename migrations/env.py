@@ -31,11 +31,25 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    # Batch mode lets later migrations alter SQLite tables (it has no ALTER COLUMN).
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    # Batch mode lets later migrations alter SQLite tables (it has no ALTER COLUMN) by rebuilding them:
+    # copy, drop, rename. Dropping a table other tables refer to fails while foreign keys are enforced,
+    # so SQLite enforces them again only after the migrations, once every reference checks out. The
+    # pragma goes through the driver's connection: inside a transaction SQLite would ignore it.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"rows whose foreign keys point nowhere after migrating: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -129,6 +129,15 @@ def test_deploy_stores_one_version_per_content_hash(engine: Engine, session: Ses
     assert count == 2
 
 
+def test_versions_are_numbered_within_their_process(engine: Engine, session: Session) -> None:
+    approval = read_models([MODELS / "approval.bpmn"], FORMS)[0]
+    first = engine.deploy(session, [approval])[0]
+    second = engine.deploy(session, [edited(approval, "Rivedi", "Rivedi bene")])[0]
+    other = engine.deploy(session, [ModelFile(**{**approval.__dict__, "process_id": "other", "content_hash": ""})])[0]
+    assert (first.number, second.number, other.number) == (1, 2, 1)
+    assert second.id > first.id
+
+
 def test_instances_stay_on_their_version(engine: Engine, session: Session, ready_task) -> None:
     models = read_models([MODELS / "approval.bpmn"], FORMS)
     engine.deploy(session, models)

@@ -19,7 +19,7 @@ _ids = count(1)
 
 @pytest.fixture
 def instance(session: Session) -> ProcessInstance:
-    version = ProcessVersion(process_id="p", content_hash="h", source_file="p.bpmn", bpmn_xml="<x/>")
+    version = ProcessVersion(process_id="p", number=1, content_hash="h", source_file="p.bpmn", bpmn_xml="<x/>")
     instance = ProcessInstance(process_version=version, process_id="p", status="running", state="{}",
                                serializer_version="1.5")
     session.add(instance)
