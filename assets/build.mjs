@@ -1,7 +1,7 @@
 // Builds webapp/static/dist (build output, not committed) from the installed npm packages: some files are
 // copied as published, and the BPMN modeller and viewer are bundled with esbuild from assets/js. Nothing
 // is vendored: the packages come from npm at set-up.
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ const copies = [
   ["bpmn-js/dist/assets/bpmn-js.css", "bpmn/bpmn-js.css"],
   ["bpmn-js/dist/assets/bpmn-font", "bpmn/bpmn-font"],
   ["bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css", "bpmn/bpmn-js-bpmnlint.css"],
+  ["@bpmn-io/properties-panel/dist/assets/properties-panel.css", "bpmn/properties-panel.css"],
 ];
 
 rmSync(dist, { recursive: true, force: true });
@@ -35,8 +36,10 @@ const compileConfig = require("bpmnlint/lib/support/compile-config");
 const lintConfig = join(root, "assets", "js", ".bpmnlint-compiled.js");
 writeFileSync(lintConfig, await compileConfig({ extends: "bpmnlint:recommended" }));
 
+// Every page script in assets/js is its own bundle (modules it imports live in subfolders).
+const pages = readdirSync(join(root, "assets", "js")).filter((name) => /^[a-z_]+\.js$/.test(name));
 await build({
-  entryPoints: { modeler: join(root, "assets/js/modeler.js"), viewer: join(root, "assets/js/viewer.js") },
+  entryPoints: Object.fromEntries(pages.map((name) => [name.slice(0, -3), join(root, "assets", "js", name)])),
   outdir: join(dist, "bpmn"),
   bundle: true,
   minify: true,
@@ -45,4 +48,4 @@ await build({
   logLevel: "warning",
 });
 rmSync(lintConfig);
-console.log(`assets: ${copies.length} copies and 2 bundles in webapp/static/dist`);
+console.log(`assets: ${copies.length} copies and ${pages.length} bundles in webapp/static/dist`);

@@ -2,28 +2,96 @@
 // Everything it needs (URLs, CSRF token, translated messages) comes from data attributes on #modeller,
 // because the CSP forbids inline scripts.
 import BpmnModeler from "bpmn-js/lib/Modeler";
+import { layoutProcess } from "bpmn-auto-layout";
 import lintModule from "bpmn-js-bpmnlint";
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
 import * as bpmnlintConfig from "./.bpmnlint-compiled.js";
+import { pendingEditsModule } from "./properties/pending_edits.js";
+import { pis2PropertiesModule, translateModule } from "./properties/provider.js";
+import spiffworkflow from "./properties/spiffworkflow.json";
 
 const root = document.getElementById("modeller");
 const problemList = document.getElementById("modeller-problems");
 const statusLine = document.getElementById("modeller-status");
 const text = (name) => root.dataset[name] || name;
 
-const modeler = new BpmnModeler({
+// The panel's groups that start open: the element's general data and our engine's settings.
+const OPEN_GROUPS = Object.fromEntries(["general", "timer", "message", "pis2-role", "pis2-form",
+  "pis2-instructions", "pis2-condition", "pis2-message", "pis2-service", "pis2-service-parameters",
+  "pis2-decision"].map((id) => [id, { open: true }]));
+const catalogue = JSON.parse(root.dataset.catalogue || "{}");
+const panelText = JSON.parse(root.dataset.panelLabels || "{}");
+
+// bpmn-js-properties-panel builds its two containers from HTML with style attributes, which our CSP
+// (style-src 'self') refuses and reports. While the editor is built, drop those attributes from
+// <div style="…"> snippets; modeller.css gives the containers the same layout.
+function withoutInlineStyles(build) {
+  const descriptor = Object.getOwnPropertyDescriptor(Element.prototype, "innerHTML");
+  Object.defineProperty(Element.prototype, "innerHTML", {
+    ...descriptor,
+    set(html) {
+      const clean = typeof html === "string" ? html.replace(/^<div style="[^"]*"/, "<div") : html;
+      descriptor.set.call(this, clean);
+    },
+  });
+  try {
+    return build();
+  } finally {
+    Object.defineProperty(Element.prototype, "innerHTML", descriptor);
+  }
+}
+
+const modeler = withoutInlineStyles(() => new BpmnModeler({
   container: "#modeller-canvas",
   linting: { bpmnlint: bpmnlintConfig, active: true },
-  additionalModules: [lintModule],
-});
+  propertiesPanel: { parent: "#modeller-panel", layout: { groups: OPEN_GROUPS } },
+  moddleExtensions: { spiffworkflow },
+  additionalModules: [
+    lintModule,
+    BpmnPropertiesPanelModule,
+    BpmnPropertiesProviderModule,
+    pis2PropertiesModule(catalogue, panelText.own || {}),
+    translateModule(panelText.bpmn || {}),
+    pendingEditsModule,
+  ],
+}));
 
 function say(message, kind) {
   statusLine.textContent = message;
   statusLine.dataset.kind = kind || "info";
 }
 
-async function importXml(xml) {
-  await modeler.importXML(xml);
+// Our models refer to process variables where BPMN expects element references (a multi-instance's
+// loopDataInputRef names the list to iterate). bpmn-js cannot resolve them and would drop them on save:
+// keep each as a reference to a stand-in that carries only the name, so it is written back unchanged.
+function keepUnresolvedReferences(warnings) {
+  const moddle = modeler.get("moddle");
+  for (const warning of warnings || []) {
+    const { element, property, value } = warning;
+    if (!element || !property || !value || !/^unresolved reference/.test(warning.message)) continue;
+    const descriptor = element.$descriptor.propertiesByName[property.replace(/^.*:/, "")]
+      || element.$descriptor.propertiesByName[property];
+    if (!descriptor || !descriptor.isReference) continue;
+    const standIn = moddle.create("bpmn:Property", { id: value });
+    if (descriptor.isMany) element.get(descriptor.name).push(standIn);
+    else element.set(descriptor.name, standIn);
+  }
+}
+
+// A model written by hand (or by a tool that keeps no layout) has no diagram: bpmn-auto-layout draws one,
+// without lanes, and the analyst is told so before saving it as the model's layout.
+async function withDiagram(xml) {
+  const { rootElement: definitions } = await modeler.get("moddle").fromXML(xml, "bpmn:Definitions");
+  if ((definitions.diagrams || []).length) return { xml, laidOut: false };
+  return { xml: await layoutProcess(xml), laidOut: true };
+}
+
+async function importXml(source) {
+  const { xml, laidOut } = await withDiagram(source);
+  const { warnings } = await modeler.importXML(xml);
+  keepUnresolvedReferences(warnings);
   modeler.get("canvas").zoom("fit-viewport");
+  if (laidOut) say(text("msgLaidOut"), "info");
   root.dataset.ready = "true";
 }
 
@@ -78,6 +146,7 @@ async function post(url, body, contentType) {
 }
 
 async function currentXml() {
+  modeler.get("debounceInput").flushAll();
   return (await modeler.saveXML({ format: true })).xml;
 }
 
