@@ -49,6 +49,14 @@ def register_casefile_operations(registry: ServiceRegistry) -> None:
     registry.register("current_plan", _current_plan)
 
 
+def operation_parameters(name: str) -> list[str] | None:
+    """The input fields a case-file operation takes, for the modeller's panel; None for other services."""
+    operation = OPERATIONS.get(name)
+    if operation is None:
+        return None
+    return sorted(field.data_key or key for key, field in operation.schema().fields.items())
+
+
 def _task_organisations(context: ServiceContext, household_id: int | None = None) -> dict[str, str]:
     """Which partner receives each role's tasks for the household (a read: nothing is written)."""
     return task_organisations(context.session, household_id)

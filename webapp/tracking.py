@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from casefile import access
 from engine import Engine, audit, clock
+from engine import tracking as engine_tracking
 from engine.errors import NotAllowedError
-from engine.models import AuditEvent
+from engine.models import AuditEvent, ProcessInstance
 from engine.runtime import Actor
 
 TRACKING_ROLES = frozenset({"coordinatore", "supervisore", "admin"})
@@ -36,11 +37,21 @@ EVENT_LABELS = {
     "instance_started": _("Avvio"), "task_completed": _("Attività svolta"), "task_claimed": _("Presa in carico"),
     "task_unclaimed": _("Rilasciata"), "task_reassigned": _("Riassegnata"), "incident": _("Errore"),
     "retry": _("Nuovo tentativo"), "suspended": _("Sospesa"), "resumed": _("Ripresa"),
-    "terminated": _("Terminata"), "reason": _("Motivazione"), "migrated": _("Migrata a una nuova versione"),
+    "terminated": _("Terminata"), "reason": _("Motivazione"),
+    "instance_migrated": _("Migrata a una nuova versione"), "data_corrected": _("Dati corretti"),
+    "message_received": _("Messaggio ricevuto"), "message_sent": _("Messaggio inviato"),
+    "timer_fired": _("Scadenza raggiunta"),
 }
 # Details of an audit event that are facts about the process, shown to every tracking role.
 FACT_KEYS = ("process_id", "version_id", "task_spec", "message", "previous", "assigned_to", "action", "reason",
              "from_version", "to_version", "message_name")
+FACT_LABELS = {
+    "process_id": _("Processo"), "version_id": _("Versione"), "task_spec": _("Passo"), "message": _("Messaggio"),
+    "previous": _("Prima"), "assigned_to": _("Assegnata a"), "action": _("Azione"), "reason": _("Motivo"),
+    "from_version": _("Dalla versione"), "to_version": _("Alla versione"), "message_name": _("Messaggio"),
+}
+# Facts that hold a process version's id, which people know by its number within the process.
+VERSION_FACTS = frozenset({"version_id", "from_version", "to_version"})
 
 
 def may_track(roles: Iterable[str]) -> bool:
@@ -52,6 +63,12 @@ def require_tracking(actor: Actor) -> None:
     """Refuse (NotAllowedError, 403) a caller with no tracking role."""
     if not may_track(actor.roles):
         raise NotAllowedError("instance tracking is for coordinators, supervisors and administrators")
+
+
+def tracked_instance(session: Session, actor: Actor, instance_id: int) -> ProcessInstance:
+    """The instance, if the actor follows instances and may see this one (else 403, or 404 as if absent)."""
+    require_tracking(actor)
+    return engine_tracking.visible_instance(session, instance_id, organisation_scope(actor))
 
 
 def organisation_scope(actor: Actor) -> str | None:

@@ -41,6 +41,7 @@ def test_instance_survives_restarts_between_steps(pis2) -> None:
     assert pis2("users", "create", "bruno", "--org", "capofila", "--role", "case_manager").returncode == 0
     deployed = _json(pis2("processes", "deploy", str(MODELS), "--json"))
     assert {d["process_id"] for d in deployed} >= {"approval", "deadline", "opener", "placement"}
+    assert {d["number"] for d in deployed} == {1}
     started = _json(pis2("instances", "start", "approval", "--data", '{"household": "H1"}', "--as", "anna",
                          "--json"))
     assert started["status"] == "running"

@@ -45,7 +45,8 @@ def _detail(instance: ProcessInstance) -> dict[str, Any]:
 def instance_summary(instance: ProcessInstance) -> dict[str, Any]:
     """An instance as the API's lists show it (the tracking endpoints reuse it)."""
     return {"id": instance.id, "process_id": instance.process_id, "process_name": instance.process_version.name,
-            "process_version_id": instance.process_version_id, "status": instance.status,
+            "process_version_id": instance.process_version_id,
+            "process_version_number": instance.process_version.number, "status": instance.status,
             "organisation": instance.organisation, "business_key": instance.business_key,
             "started_by": instance.started_by, "started_at": instance.started_at, "updated_at": instance.updated_at,
             "ended_at": instance.ended_at, "version": instance.version}

@@ -28,6 +28,7 @@ from webapp.schemas.tracking import (
     MigrateArgsSchema,
     MigrationReportSchema,
     ReasonSchema,
+    RetryArgsSchema,
     TrackingListArgsSchema,
     TrackingListSchema,
 )
@@ -38,6 +39,7 @@ from webapp.tracking import (
     record_reason,
     require_tracking,
     step_as_dict,
+    tracked_instance,
 )
 
 bp = resource_blueprint("api_tracking", "/api/v1/tracking/instances",
@@ -55,8 +57,8 @@ def _tracker() -> Actor:
 
 
 def _visible(instance_id: int) -> tuple[Actor, ProcessInstance]:
-    actor = _tracker()
-    return actor, tracking.visible_instance(db.session, instance_id, organisation_scope(actor))
+    actor = api_actor()
+    return actor, tracked_instance(db.session, actor, instance_id)
 
 
 def _filter(args: dict[str, Any], actor: Actor) -> tracking.InstanceFilter:
@@ -100,12 +102,20 @@ def instance_history(instance_id: int) -> dict[str, Any]:
 
 
 @bp.route(f"{ID}/retry", methods=["POST"])
+@bp.arguments(RetryArgsSchema)
 @bp.response(200, InstanceSchema)
-@errors(bp, 403, 404, 409)
-def retry(instance_id: int) -> dict[str, Any]:
-    """Run the failed step of an instance in error again, once its cause is fixed (409 if not in error)."""
+@errors(bp, 403, 404, 409, 422)
+def retry(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
+    """Run the failed step of an instance in error again, once its cause is fixed (409 if not in error).
+
+    ``data`` first corrects values of the failed step's variables (e.g. a code typed wrong in a form);
+    only roles that may read household data may send it.
+    """
     actor, instance = _visible(instance_id)
-    return instance_summary(get_engine().retry(db.session, instance.id, actor))
+    corrections = body.get("data") or {}
+    if corrections and not may_read_households(actor):
+        raise NotAllowedError("correcting an instance's data is for roles that may read household data")
+    return instance_summary(get_engine().retry(db.session, instance.id, actor, corrections=corrections))
 
 
 @bp.route(f"{ID}/suspend", methods=["POST"])

@@ -5,6 +5,7 @@ The commands about records, accounts and demo data live in webapp.cli.records.
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -92,7 +93,7 @@ def processes_validate(paths: tuple[str, ...], as_json: bool) -> None:
 
 @processes_group.command("deploy")
 @click.argument("paths", nargs=-1)
-@click.option("--as", "username", help="Who deploys (recorded on the version).")
+@click.option("--as", "username", help="Who deploys (recorded on the version); default: the system user.")
 @json_option
 def processes_deploy(paths: tuple[str, ...], username: str | None, as_json: bool) -> None:
     """Validate, then store a new version of each changed model."""
@@ -105,9 +106,12 @@ def processes_deploy(paths: tuple[str, ...], username: str | None, as_json: bool
         fail(as_json, "model_invalid", f"{len(problems)} problem(s): nothing deployed",
              {"problems": [p.as_dict() for p in problems]})
     models = read_models(model_paths, current_app.config["FORMS_DIR"])
-    stored = run_engine(as_json, lambda: current_engine().deploy(db.session, models, username))
-    emit(as_json, [{"process_id": v.process_id, "version_id": v.id, "hash": v.content_hash} for v in stored],
-         "\n".join(f"deployed {v.process_id} (stored version id {v.id})" for v in stored) or "no model changed")
+    deployer = username or getpass.getuser()
+    stored = run_engine(as_json, lambda: current_engine().deploy(db.session, models, deployer))
+    emit(as_json, [{"process_id": v.process_id, "version_id": v.id, "number": v.number, "hash": v.content_hash}
+                   for v in stored],
+         "\n".join(f"deployed {v.process_id} v{v.number} (stored version id {v.id})" for v in stored)
+         or "no model changed")
 
 
 @processes_group.command("list")

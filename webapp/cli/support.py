@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from casefile import accounts
 from engine import Actor, Engine, EngineError
@@ -71,3 +72,8 @@ def run_engine(as_json: bool, action: Callable[[], Any]) -> Any:
     except EngineError as exc:
         db.session.rollback()
         fail(as_json, exc.code, exc.message, exc.details)
+    except IntegrityError as exc:
+        # A concurrent change took what this one was storing (e.g. the next version number).
+        db.session.rollback()
+        fail(as_json, "conflict", "another change landed at the same moment: run the command again",
+             {"constraint": str(exc.orig)})

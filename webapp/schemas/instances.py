@@ -48,6 +48,7 @@ class InstanceSchema(Schema):
     process_id = fields.String(required=True)
     process_name = fields.String(allow_none=True)
     process_version_id = fields.Integer(required=True)
+    process_version_number = fields.Integer(required=True)
     status = fields.String(required=True)
     organisation = fields.String(allow_none=True)
     business_key = fields.String(allow_none=True)

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 
 class ProcessVersionSchema(Schema):
     id = fields.Integer(required=True)
+    number = fields.Integer(required=True, metadata={"description": "1, 2, 3… within the process."})
     content_hash = fields.String(required=True)
     deployed_at = fields.AwareDateTime(required=True)
     deployed_by = fields.String(allow_none=True)

@@ -72,6 +72,18 @@ class ReasonSchema(Schema):
     reason = fields.String(required=True, validate=[validate.Length(min=1, max=REASON_MAX), not_blank])
 
 
+class RetryArgsSchema(Schema):
+    """Optional corrections to the failed step's data, applied before it runs again."""
+
+    class Meta:
+        unknown = RAISE
+
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=200)), values=fields.Raw(allow_none=True),
+        metadata={"description": "New values of existing top-level variables of the failed step "
+                                 "(422 naming any variable it does not have)."})
+
+
 class MigrateArgsSchema(Schema):
     """Move one instance to a newer version of its process (default: the latest)."""
 

@@ -10,6 +10,7 @@ casefile.indicators'.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,7 +32,9 @@ from casefile.indicators import (
 from casefile.indicators.funder import DESTINATION_GROUP_ORDER
 from casefile.models import Organisation
 from engine import dashboard
+from engine.errors import ProcessNotFoundError
 from engine.runtime import Actor
+from engine.store import latest_version
 from webapp.accounts.auth import current_actor
 from webapp.accounts.messages import role_labels
 from webapp.extensions import db
@@ -46,6 +49,8 @@ bp = Blueprint("dashboard", __name__)
 SMALL_CELL = 5
 # A longer period is a data dump, not a dashboard question (and slow to compute).
 MAX_PERIOD_YEARS = 10
+# Colour classes of the heat map, from a few waiting instances (1) to the busiest element (HEAT_CLASSES).
+HEAT_CLASSES = 5
 
 
 def destination_labels() -> dict[str, str]:
@@ -167,6 +172,68 @@ def bar_percent(value: float | None, top: float | None = 1) -> float:
     return round(max(0.0, min(1.0, value / top)) * 100, 1)
 
 
+# --- the heat map --------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class HeatMap:
+    """Where one process's active instances wait, drawn on the diagram of its latest version."""
+
+    process_id: str
+    version_number: int
+    counts: dict[str, int]  # element id -> waiting instances
+
+    @property
+    def top(self) -> int:
+        """The most instances waiting at one element (0 when none wait)."""
+        return max(self.counts.values(), default=0)
+
+    def heat_class(self, count: int) -> int:
+        """The colour class (1 to HEAT_CLASSES) of a count, relative to the busiest element."""
+        return max(1, math.ceil(count / self.top * HEAT_CLASSES)) if self.top else 1
+
+    def markers(self) -> dict[str, list[str]]:
+        """The viewer's markers: each element with waiting instances gets its heat class."""
+        return {element: ["heat", f"heat-{self.heat_class(count)}"] for element, count in self.counts.items()}
+
+    def overlays(self) -> dict[str, str]:
+        """The viewer's count badges."""
+        return {element: str(count) for element, count in self.counts.items()}
+
+    def legend(self) -> list[tuple[int, int, int]]:
+        """(class, fewest, most) for each class some count could fall in, given the busiest element."""
+        ranges = []
+        for level in range(1, HEAT_CLASSES + 1):
+            fewest = math.floor(self.top * (level - 1) / HEAT_CLASSES) + 1
+            most = math.floor(self.top * level / HEAT_CLASSES)
+            if fewest <= most:
+                ranges.append((level, fewest, most))
+        return ranges
+
+
+def heat_map(waiting: list[dashboard.WaitingAt], process_id: str, version_number: int) -> HeatMap:
+    """The heat map of one process from the dashboard's waiting counts (same scope, same figures)."""
+    counts: dict[str, int] = {}
+    for row in waiting:
+        if row.process_id == process_id:
+            counts[row.element_id] = counts.get(row.element_id, 0) + row.instances
+    return HeatMap(process_id, version_number, counts)
+
+
+def chosen_process(waiting: list[dashboard.WaitingAt], names: dict[str, str]) -> tuple[str | None, str | None]:
+    """The process whose heat map to draw (asked for, else the one with most waits), and an error message."""
+    asked = request.args.get("process", "").strip()
+    if asked:
+        if asked in names:
+            return asked, None
+        return None, _("Processo sconosciuto: scegli un processo dall'elenco.")
+    totals: dict[str, int] = {}
+    for row in waiting:
+        totals[row.process_id] = totals.get(row.process_id, 0) + row.instances
+    if totals:
+        return max(sorted(totals), key=lambda process_id: totals[process_id]), None
+    return next(iter(names), None), None
+
+
 # --- pages ---------------------------------------------------------------------------------------------------
 
 def _indicators(actor: Actor, funder: bool, start: date, end: date) -> tuple[list[Indicator], Period, set[str]]:
@@ -186,12 +253,17 @@ def _process_figures(actor: Actor, start: date, end: date) -> dict[str, Any]:
     busiest = {row.process_id: 0 for row in waiting}
     for row in waiting:
         busiest[row.process_id] = max(busiest[row.process_id], row.instances)
+    names = dict(process_choices())
+    process_id, process_error = chosen_process(waiting, names)
+    heat = None
+    if process_id is not None:
+        heat = heat_map(waiting, process_id, latest_version(db.session, process_id).number)
     return {
-        "waiting": waiting, "busiest": busiest,
+        "waiting": waiting, "busiest": busiest, "heat": heat, "process_error": process_error,
         "durations": dashboard.task_durations(db.session, organisation, start_of_day(start),
                                               start_of_day(end + timedelta(days=1))),
         "overdue": dashboard.overdue_by_role(db.session, organisation, now, per_organisation=organisation is None),
-        "per_organisation": organisation is None, "process_names": dict(process_choices()),
+        "per_organisation": organisation is None, "process_names": names,
         "role_labels": role_labels(),
     }
 
@@ -215,7 +287,7 @@ def index() -> tuple[str, int]:
     return render_template(
         "dashboard/index.html", display_value=display_value, display_hours=display_hours, bar_percent=bar_percent,
         destination_labels=destination_labels(), destination_order=DESTINATION_GROUP_ORDER, kind_labels=kind_labels(),
-        **context), 400 if errors else 200
+        **context), 400 if errors or context.get("process_error") else 200
 
 
 def _download(kind: str) -> Response:
@@ -246,3 +318,18 @@ def indicators_csv() -> Response:
 def indicators_xlsx() -> Response:
     """The period's indicators as an XLSX workbook (the funder view's with small cells hidden)."""
     return _download("xlsx")
+
+
+@bp.route("/dashboard/processes/<string(maxlength=200):process_id>/bpmn")
+@login_required
+def process_bpmn(process_id: str) -> Response:
+    """The BPMN XML of a process's latest version, for the dashboard's heat map."""
+    actor = current_actor()
+    require_tracking(actor)
+    organisation_scope(actor)  # refuses a tracking role without an organisation, as the dashboard does
+    try:
+        version = latest_version(db.session, process_id)
+    except ProcessNotFoundError as exc:
+        raise ProcessNotFoundError(_("Processo %(process)s non trovato.", process=process_id),
+                                   process_id=process_id) from exc
+    return Response(version.bpmn_xml, mimetype="application/xml")

@@ -8,20 +8,25 @@ endpoints answer in the error envelope, and their POSTs carry the CSRF token in 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from engine.errors import ModelValidationError, NotAllowedError, ProcessNotFoundError
-from engine.modelling import check_document, package_document, read_upload
+from engine.form_library import forms_for_modelling
+from engine.modelling import check_document, decision_ids, package_document, read_upload
 from engine.models import ProcessInstance, ProcessVersion
 from webapp.accounts.auth import current_actor
+from webapp.casefile_services import operation_parameters
 from webapp.errors import error_body
 from webapp.extensions import db
+from webapp.views import form_editor, model_versions
 from webapp.views.taskpage import get_engine
 
 bp = Blueprint("modeller", __name__, url_prefix="/modeller")
@@ -57,9 +62,20 @@ def list_models() -> str:
 
 @bp.get("/versions/<int:version_id>")
 def edit(version_id: int) -> str:
-    """The bpmn-js editor on one version."""
-    version = _version(version_id)
-    return render_template("modeller/edit.html", version=version)
+    """The bpmn-js editor on one version, with the catalogues its properties panel offers: the
+    programme's roles, the registered service operations (and their parameters where known), the form
+    files (shared, the version's own and the form library's) and the decisions of the version's DMN files."""
+    version = _version(version_id, with_xml=True)
+    engine = get_engine()
+    forms_dir = Path(current_app.config["FORMS_DIR"])
+    shared_forms = {path.name for path in forms_dir.glob("*.json")} if forms_dir.is_dir() else set()
+    catalogue = {
+        "roles": [{"key": key, "label": label} for key, label in engine.roles.items()],
+        "operations": [{"name": name, "parameters": operation_parameters(name)} for name in engine.services.names()],
+        "forms": sorted(shared_forms | set(forms_for_modelling(db.session, version.forms or {}))),
+        "decisions": decision_ids(version.dmn_files or {}),
+    }
+    return render_template("modeller/edit.html", version=version, catalogue=catalogue)
 
 
 @bp.get("/versions/<int:version_id>/bpmn")
@@ -79,8 +95,8 @@ def validate(version_id: int) -> tuple[Response, int]:
     body = _posted_xml()
     if isinstance(body, tuple):
         return body
-    check = check_document(body, version.dmn_files, version.forms, current_app.config["FORMS_DIR"],
-                           get_engine().roles)
+    check = check_document(body, version.dmn_files, forms_for_modelling(db.session, version.forms),
+                           current_app.config["FORMS_DIR"], get_engine().roles)
     return jsonify(check.as_dict()), 200
 
 
@@ -92,18 +108,25 @@ def deploy(version_id: int) -> tuple[Response, int]:
     if isinstance(body, tuple):
         return body
     try:
-        models = package_document(body, version.dmn_files, version.forms, current_app.config["FORMS_DIR"],
-                                  get_engine().roles)
+        models = package_document(body, version.dmn_files, forms_for_modelling(db.session, version.forms),
+                                  current_app.config["FORMS_DIR"], get_engine().roles)
     except ModelValidationError as error:
         message = _("Il modello ha %(count)d problemi: non è stato pubblicato.", count=len(error.problems))
         return jsonify(error_body(error.code, message, {"problems": [p.as_dict() for p in error.problems]})), 422
-    stored = get_engine().deploy(db.session, models, actor=current_actor().username)
-    db.session.commit()
+    try:
+        stored = get_engine().deploy(db.session, models, actor=current_actor().username)
+        db.session.commit()
+    except IntegrityError:
+        # Another analyst deployed this process between our reading its last number and storing ours.
+        db.session.rollback()
+        return _refuse("deploy_conflict", _("Un'altra versione di questo processo è stata pubblicata nello "
+                                            "stesso momento: pubblica di nuovo per farne la successiva."), 409)
     if not stored:
         return jsonify({"deployed": [], "message": _("Nessuna modifica: la versione pubblicata è già questa.")}), 200
-    deployed = [{"id": v.id, "process_id": v.process_id, "content_hash": v.content_hash,
+    deployed = [{"id": v.id, "number": v.number, "process_id": v.process_id, "content_hash": v.content_hash,
                  "url": url_for("modeller.edit", version_id=v.id)} for v in stored]
-    message = _("Pubblicata la nuova versione %(id)d.", id=stored[0].id)
+    message = _("Pubblicata la versione %(number)d di %(process)s.", number=stored[0].number,
+                process=stored[0].process_id)
     return jsonify({"deployed": deployed, "message": message}), 201
 
 
@@ -152,3 +175,7 @@ def _too_large() -> tuple[Response, int]:
 
 def _refuse(code: str, message: str, status: int, **details: Any) -> tuple[Response, int]:
     return jsonify(error_body(code, message, details)), status
+
+
+model_versions.register(bp)
+form_editor.register(bp)

@@ -16,25 +16,29 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from engine import tracking
+from engine import progress, tracking
 from engine.runtime import Actor
 from webapp.accounts.auth import current_actor
 from webapp.extensions import db
 from webapp.i18n.localtime import format_datetime, start_of_day
 from webapp.tracking import (
+    FACT_LABELS,
     STATUS_LABELS,
+    VERSION_FACTS,
     history_steps,
     may_read_households,
     may_reassign,
     organisation_scope,
     require_tracking,
+    tracked_instance,
 )
-from webapp.views import tracking_actions
+from webapp.views import model_versions, tracking_actions
 from webapp.views.taskpage import get_engine, households_by_reference
 from webapp.views.tasks import colleagues, process_choices
 
 bp = Blueprint("tracking", __name__)
 tracking_actions.register(bp)
+model_versions.register_tracking(bp)
 
 PAGE_SIZE = 25
 # An export is for a spreadsheet, not a data dump: past this, narrow the filters.
@@ -106,7 +110,7 @@ def list_instances() -> tuple[str, int]:
         processes=process_choices(), versions=tracking.versions(db.session), statuses=tracking.STATUSES,
         status_labels=STATUS_LABELS, has_next=offset + PAGE_SIZE < total, query=query,
         counts=tracking.count_by_status(db.session, filters, now), is_overdue=tracking.is_overdue,
-        filtered=any(args[name] for name in args if name != "page"),
+        filtered=any(args[name] for name in args if name != "page"), scope=filters.organisation,
     ), 400 if errors else 200
 
 
@@ -147,8 +151,7 @@ def export_instances() -> Response:
 def show_instance(instance_id: int) -> str:
     """One instance: where it stands, who has its tasks, every step so far and what went wrong."""
     actor = current_actor()
-    require_tracking(actor)
-    instance = tracking.visible_instance(db.session, instance_id, organisation_scope(actor))
+    instance = tracked_instance(db.session, actor, instance_id)
     now = get_engine().clock_now()
     events = tracking.history(db.session, instance.id)
     names = tracking.task_names(db.session, {event.task_id for event in events if event.task_id})
@@ -158,9 +161,27 @@ def show_instance(instance_id: int) -> str:
         household_id = households_by_reference(db.session, {instance.business_key}).get(instance.business_key)
     tasks = tracking.ready_tasks_of(db.session, [instance.id])[instance.id]
     reassigning = may_reassign(actor) and instance.organisation is not None
+    # The diagram: each reached element marked with its state, loops with a badge of their passes.
+    diagram = progress.element_progress(get_engine().load(instance),
+                                        progress.open_incident_elements(db.session, instance.id))
     return render_template(
         "tracking/show.html", instance=instance, tasks=tasks, now=now, household_id=household_id,
         steps=history_steps(events, names, show_values=reads_households), show_values=reads_households,
         incidents=tracking.incidents(db.session, instance.id), status_labels=STATUS_LABELS,
         is_overdue=tracking.is_overdue, reassigning=reassigning, format_datetime=format_datetime,
-        colleagues=colleagues(instance.organisation) if reassigning and instance.organisation else [])
+        colleagues=colleagues(instance.organisation) if reassigning and instance.organisation else [],
+        diagram=diagram, diagram_markers={key: [f"progress-{item.state}"] for key, item in diagram.elements.items()},
+        diagram_overlays={key: f"×{times}" for key, times in diagram.repeated().items()},
+        fact_labels=FACT_LABELS, version_facts=VERSION_FACTS,
+        version_numbers={version_id: number for version_id, process_id, number, _ in tracking.versions(db.session)
+                         if process_id == instance.process_id})
+
+
+@bp.route("/instances/<int(max=2147483647):instance_id>/bpmn")
+@login_required
+def instance_bpmn(instance_id: int) -> Response:
+    """The BPMN XML of the version an instance runs, for the diagram on its page."""
+    actor = current_actor()
+    instance = tracked_instance(db.session, actor, instance_id)
+    # Not cached: migrating the instance to a new version changes the answer.
+    return Response(instance.process_version.bpmn_xml, mimetype="application/xml")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
 
 from engine import Actor
 from engine.models import ProcessInstance, ProcessVersion
@@ -202,3 +204,35 @@ def test_deploy_stores_a_new_version_and_running_instances_keep_theirs(staff_app
     again = as_user("analista").post_xml("deploy", RENAMED_TASK)
     assert again.status_code == 200
     assert again.get_json()["deployed"] == []
+
+
+def test_a_deploy_racing_another_is_refused_with_409_and_can_be_repeated(staff_app: Flask, as_user: Any) -> None:
+    # Another analyst's deploy lands between this one reading the last number and storing its own.
+    raced: list[int] = []
+
+    def competitor_deploys(session: Any, *_: Any) -> None:
+        ours = [row for row in session.new if isinstance(row, ProcessVersion)]
+        if not ours or raced:
+            return
+        raced.append(ours[0].number)
+        latest = ours[0].number - 1
+        with db.engine.begin() as other:
+            other.execute(insert(ProcessVersion).values(
+                process_id="intake", number=latest + 1, content_hash="competitor", source_file="intake.bpmn",
+                bpmn_xml="<x/>", dmn_files={}, forms={}, start_messages=[], deployed_at=datetime.now(UTC)))
+
+    before = version_count(staff_app)
+    analyst = as_user("analista")
+    event.listen(Session, "before_flush", competitor_deploys)
+    try:
+        response = analyst.post_xml("deploy", RENAMED_TASK)
+    finally:
+        event.remove(Session, "before_flush", competitor_deploys)
+    assert raced  # the race did happen
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "deploy_conflict"
+    assert version_count(staff_app) == before + 1  # the competitor's only
+    again = analyst.post_xml("deploy", RENAMED_TASK)
+    assert again.status_code == 201
+    assert again.get_json()["deployed"][0]["number"] == version_count(staff_app)
+

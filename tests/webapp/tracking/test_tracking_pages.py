@@ -154,3 +154,13 @@ def test_coordinator_sees_the_values_a_step_changed(staff_app, flaky, start, as_
     page = as_user("coordinatore").get(f"/instances/{instance_id}").get_data(as_text=True)
     assert "Esito regolare" in page
     assert "Verifica l&#39;esito" in page  # the step names its task
+
+
+def test_the_list_says_whose_instances_it_shows(start, as_user) -> None:
+    start("casework", business_key="NUC-UNO")  # the capofila's
+    supervisor = as_user("supervisore").get("/instances").get_data(as_text=True)
+    assert "avviato dal tuo ente (comune)" in supervisor
+    assert "Nessuna istanza avviata dal tuo ente" in supervisor
+    administrator = as_user("admin").get("/instances").get_data(as_text=True)
+    assert "di tutti gli enti" in administrator
+    assert "Nessuna istanza avviata" not in administrator
