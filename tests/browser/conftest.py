@@ -10,10 +10,12 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from casefile import accounts
@@ -21,6 +23,7 @@ from casefile.demo import seed_organisations, seed_programme
 from casefile.roles import ROLES
 from engine import Actor
 from engine.clock import FrozenClock
+from engine.models import ProcessVersion
 from engine.specs import read_models
 from tests.webapp.staff.conftest import EXTRA_USERS, MODELS, NOW
 from webapp import create_app
@@ -74,23 +77,61 @@ def _seed(app: Any, clock: FrozenClock) -> dict[str, int]:
     return {"rossi": rossi.id}
 
 
+def browser_app(database_url: str, clock: FrozenClock, processes: Path = MODELS, forms: Path | None = None) -> Any:
+    """The app as the browser tests run it: its own database, models and forms, a frozen clock."""
+    return create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": database_url,
+                       "PROCESSES_DIR": processes, "FORMS_DIR": forms or processes / "forms", "ENGINE_CLOCK": clock})
+
+
+def deploy_intake_copy(app: Any, directory: Path, text: str) -> None:
+    """Deploy ``text`` as the test intake model, from a copy in ``directory`` with the test forms beside it
+    (tests never write the model files themselves)."""
+    (directory / "intake.bpmn").write_text(text, encoding="utf-8")
+    shutil.copytree(MODELS / "forms", directory / "forms")
+    with app.app_context():
+        app.extensions["engine"].deploy(db.session, read_models([directory / "intake.bpmn"], directory / "forms"),
+                                        actor="tester")
+        db.session.commit()
+
+
+def intake_versions(app: Any) -> list[int]:
+    """The ids of the intake model's versions, oldest first."""
+    with app.app_context():
+        return list(db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "intake")
+                                       .order_by(ProcessVersion.id)))
+
+
+@contextmanager
+def served(app: Any) -> Iterator[LiveServer]:
+    """The app served on a free loopback port by a thread, for as long as the block lasts."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def csp_refusals(page: Any) -> list[str]:
+    """The Content Security Policy refusals the page reports in its console (the list grows as they come)."""
+    refusals: list[str] = []
+    page.on("console", lambda message: refusals.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return refusals
+
+
 @pytest.fixture(scope="session")
 def live_server(make_database) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """The real app with test models, demo accounts and cases, served in a thread."""
     clock = FrozenClock(NOW)
-    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": make_database(),
-                      "PROCESSES_DIR": MODELS, "FORMS_DIR": MODELS / "forms", "ENGINE_CLOCK": clock})
+    app = browser_app(make_database(), clock)
     with app.app_context():
         cases = _seed(app, clock)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    live = LiveServer(f"http://127.0.0.1:{server.server_port}")
-    live.cases = cases
-    yield live
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    with served(app) as live:
+        live.cases = cases
+        yield live
 
 
 @pytest.fixture(scope="session")

@@ -34,3 +34,35 @@ def test_coordinator_sees_where_cases_wait(live_server, page: Any) -> None:
     assert page.locator("table.overdue").count() == 1
     assert serious_violations(page) == []
     screenshot(page, "dashboard-coordinator-desktop")
+
+
+def test_coordinator_sees_the_heat_map_and_switches_process(live_server, page: Any) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "coordinatore")
+    page.goto(f"{live_server.url}/dashboard")
+    heat = page.locator("#heatmap-diagram[data-ready=true]")
+    heat.wait_for(timeout=10000)
+    assert errors == []
+    process = heat.get_attribute("data-process")
+    assert process in ("casework", "intake")
+    marked = heat.locator("g.djs-element.heat")
+    assert marked.count() >= 1
+    assert heat.locator("g.djs-element.heat-5").count() >= 1  # the busiest element
+    badges = heat.locator(".djs-overlay .diagram-badge")
+    assert badges.count() == marked.count()
+    assert all(text.strip().isdigit() for text in badges.all_inner_texts())
+    assert page.locator("ul.heat-legend li").count() >= 1
+    assert serious_violations(page) == []
+    screenshot(page, "dashboard-heatmap-desktop")
+
+    other = "intake" if process == "casework" else "casework"
+    page.select_option("#heatmap-process", other)
+    page.get_by_role("button", name="Mostra").click()
+    page.wait_for_url(f"**/dashboard?*process={other}*")
+    switched = page.locator("#heatmap-diagram[data-ready=true]")
+    switched.wait_for(timeout=10000)
+    assert switched.get_attribute("data-process") == other
+    assert switched.locator("g.djs-element.heat").count() >= 1
+    assert errors == []
+    assert serious_violations(page) == []

@@ -5,22 +5,28 @@ deploys do not reach the other browser tests."""
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from engine.clock import FrozenClock
 from engine.models import ProcessVersion
-from engine.specs import read_models
-from tests.browser.conftest import MODELS, NOW, LiveServer, _seed, login, screenshot, serious_violations
+from tests.browser.conftest import (
+    NOW,
+    LiveServer,
+    _seed,
+    browser_app,
+    csp_refusals,
+    deploy_intake_copy,
+    intake_versions,
+    login,
+    screenshot,
+    serious_violations,
+    served,
+)
 from tests.webapp.modeller.diagram import intake_with_diagram, write_copy
-from webapp import create_app
 from webapp.extensions import db
 
 
@@ -28,28 +34,13 @@ from webapp.extensions import db
 def modelling(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Any]]:
     """The browser tests' app, with the intake model redeployed from a copy that has diagram shapes."""
     clock = FrozenClock(NOW)
-    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": make_database(),
-                      "PROCESSES_DIR": MODELS, "FORMS_DIR": MODELS / "forms", "ENGINE_CLOCK": clock})
-    copy = tmp_path_factory.mktemp("models")
-    write_copy(copy, intake_with_diagram())
-    shutil.copytree(MODELS / "forms", copy / "forms")
+    app = browser_app(make_database(), clock)
     with app.app_context():
         _seed(app, clock)
-        app.extensions["engine"].deploy(db.session, read_models([copy / "intake.bpmn"], copy / "forms"),
-                                        actor="tester")
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}"), app
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    deploy_intake_copy(app, tmp_path_factory.mktemp("models"), intake_with_diagram())
+    with served(app) as live:
+        yield live, app
 
-
-def intake_versions(app: Any) -> list[int]:
-    with app.app_context():
-        return list(db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "intake")
-                                       .order_by(ProcessVersion.id)))
 
 
 def rename(page: Any, element_id: str, name: str) -> None:
@@ -63,9 +54,7 @@ def rename(page: Any, element_id: str, name: str) -> None:
 def test_analyst_validates_and_deploys_a_change(modelling: tuple[LiveServer, Any], page: Any,
                                                 tmp_path: Path) -> None:
     server, app = modelling
-    blocked: list[str] = []
-    page.on("console", lambda message: blocked.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    blocked = csp_refusals(page)
     login(page, server, "analista")
     page.goto(f"{server.url}/modeller/")
     latest = intake_versions(app)[-1]

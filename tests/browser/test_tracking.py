@@ -3,18 +3,24 @@ retries it after the external service is fixed; axe-core finds nothing serious; 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import Actor
 from engine.clock import FrozenClock
-from tests.browser.conftest import MODELS, NOW, LiveServer, _seed, login, screenshot, serious_violations
+from tests.browser.conftest import (
+    NOW,
+    LiveServer,
+    _seed,
+    browser_app,
+    login,
+    screenshot,
+    serious_violations,
+    served,
+)
 from tests.webapp.tracking.conftest import FlakyService, install_flaky
-from webapp import create_app
 from webapp.extensions import db
 
 # The supervisor's organisation in the demo (webapp.demo.DEMO_ROLE_ORGS).
@@ -25,8 +31,7 @@ COMUNE = Actor("coordinatore_comune", frozenset({"coordinatore"}), "comune")
 def tracked(make_database: Any) -> Iterator[tuple[LiveServer, FlakyService, int]]:
     """The app with the browser tests' data, plus one instance of the supervisor's organisation in error."""
     clock = FrozenClock(NOW)
-    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": make_database(),
-                      "PROCESSES_DIR": MODELS, "FORMS_DIR": MODELS / "forms", "ENGINE_CLOCK": clock})
+    app = browser_app(make_database(), clock)
     with app.app_context():
         _seed(app, clock)
     service = install_flaky(app)
@@ -35,13 +40,8 @@ def tracked(make_database: Any) -> Iterator[tuple[LiveServer, FlakyService, int]
         failed = app.extensions["engine"].start(db.session, "flaky", {}, COMUNE, business_key="NUC-GUASTO")
         db.session.commit()
         failed_id = failed.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}"), service, failed_id
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    with served(app) as live:
+        yield live, service, failed_id
 
 
 def test_supervisor_filters_opens_an_instance_and_retries_its_incident(tracked, page: Any) -> None:
@@ -65,6 +65,9 @@ def test_supervisor_filters_opens_an_instance_and_retries_its_incident(tracked, 
     history = page.locator("ol.history")
     assert "Avvio" in history.inner_text()
     assert "servizio esterno non raggiungibile" in page.locator("#incidents").inner_text()
+    diagram = page.locator("#instance-diagram[data-ready=true]")
+    diagram.wait_for(timeout=10000)
+    assert diagram.locator("g.djs-element.progress-failed[data-element-id=probe]").count() == 1
     assert serious_violations(page) == []
     screenshot(page, "tracking-instance-error-desktop")
 
@@ -74,5 +77,30 @@ def test_supervisor_filters_opens_an_instance_and_retries_its_incident(tracked, 
     assert page.locator("#instance-status").inner_text() == "In corso"
     assert "Nuovo tentativo" in history.inner_text()
     assert "Verifica l'esito" in page.locator("section", has_text="Attività in corso").first.inner_text()
+    diagram.wait_for(timeout=10000)
+    assert diagram.locator("g.djs-element.progress-completed[data-element-id=probe]").count() == 1
+    assert diagram.locator("g.djs-element.progress-failed").count() == 0
     assert serious_violations(page) == []
     screenshot(page, "tracking-instance-retried-desktop")
+
+
+def test_instance_diagram_marks_done_and_active_steps(tracked, page: Any) -> None:
+    # The failed step's marker is checked on the instance in error, in the test above.
+    server, _, _ = tracked
+    login(page, server, "supervisore")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.url}/instances?q=NUC-COMUNE")
+    page.locator("table.instances tbody tr").first.get_by_role("link", name="#").first.click()
+    viewer = page.locator("#instance-diagram[data-ready=true]")
+    viewer.wait_for(timeout=10000)
+    assert errors == []
+    # The test models carry no diagram interchange: bpmn-auto-layout draws them.
+    assert viewer.locator("g.djs-element.progress-completed[data-element-id=start]").count() == 1
+    assert viewer.locator("g.djs-element.progress-active[data-element-id=register]").count() == 1
+    assert viewer.locator("g.djs-element[data-element-id=review]:not(.progress-active)").count() == 1
+    legend = page.locator("#diagram ul.diagram-legend").inner_text()
+    assert "Svolto" in legend
+    assert "In errore" in legend
+    assert serious_violations(page) == []
+    screenshot(page, "tracking-instance-diagram-desktop")
