@@ -11,11 +11,14 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
+from lxml import etree
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+from engine.models import HumanTask, MessageSubscription, ProcessInstance, ProcessVersion, Timer
+from engine.specs import safe_xml_parser
 
 # Instances that have not ended: completed and terminated ones wait nowhere.
 ACTIVE_STATUSES = ("running", "waiting", "suspended", "error")
@@ -68,14 +71,41 @@ def waiting_by_element(session: Session, organisation: str | None) -> list[Waiti
     timers = _scoped(select(ProcessInstance.process_id, Timer.task_spec_id, instances)
                      .join(Timer, Timer.instance_id == ProcessInstance.id)
                      .group_by(ProcessInstance.process_id, Timer.task_spec_id), organisation)
-    # A subscription records the message it waits for, not its element: the message names the wait.
-    messages = _scoped(select(ProcessInstance.process_id, MessageSubscription.message_name, instances)
+    # A subscription older than migration 0007 records only its message: the message stands for the element.
+    element = func.coalesce(MessageSubscription.task_spec_id, MessageSubscription.message_name)
+    messages = _scoped(select(ProcessInstance.process_id, element, instances)
                        .join(MessageSubscription, MessageSubscription.instance_id == ProcessInstance.id)
-                       .group_by(ProcessInstance.process_id, MessageSubscription.message_name), organisation)
+                       .group_by(ProcessInstance.process_id, element), organisation)
     rows = [WaitingAt(process, spec, name, "task", count) for process, spec, name, count in session.execute(tasks)]
-    rows += [WaitingAt(process, spec, spec, "timer", count) for process, spec, count in session.execute(timers)]
-    rows += [WaitingAt(process, name, name, "message", count) for process, name, count in session.execute(messages)]
+    waits = [(process, spec, "timer", count) for process, spec, count in session.execute(timers)]
+    waits += [(process, spec, "message", count) for process, spec, count in session.execute(messages)]
+    names = _element_names(session, {process for process, *_rest in waits})
+    rows += [WaitingAt(process, spec, names.get((process, spec), spec), kind, count)
+             for process, spec, kind, count in waits]
     return sorted(rows, key=lambda row: (row.process_id, -row.instances, row.element_id))
+
+
+def _element_names(session: Session, process_ids: set[str]) -> dict[tuple[str, str], str]:
+    """(process, element id) -> the element's name in the process's latest version, where it has one."""
+    names: dict[tuple[str, str], str] = {}
+    if not process_ids:
+        return names
+    latest = (select(func.max(ProcessVersion.id)).where(ProcessVersion.process_id.in_(process_ids))
+              .group_by(ProcessVersion.process_id))
+    for process_id, content_hash, bpmn_xml in session.execute(
+            select(ProcessVersion.process_id, ProcessVersion.content_hash, ProcessVersion.bpmn_xml)
+            .where(ProcessVersion.id.in_(latest))):
+        for element_id, name in _named_elements(content_hash, bpmn_xml):
+            names[(process_id, element_id)] = name
+    return names
+
+
+@lru_cache(maxsize=16)
+def _named_elements(content_hash: str, bpmn_xml: str) -> tuple[tuple[str, str], ...]:
+    """Every (id, name) of a deployed diagram; a version never changes, so its hash keys the cache."""
+    root = etree.fromstring(bpmn_xml.encode("utf-8"), safe_xml_parser())
+    return tuple((element.get("id"), " ".join(element.get("name").split()))
+                 for element in root.iter() if element.get("id") and element.get("name"))
 
 
 def percentile(values: list[float], fraction: float) -> float:

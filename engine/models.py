@@ -166,6 +166,8 @@ class MessageSubscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(String(36))
+    # The catching element (None on rows older than migration 0007): where the dashboard draws the wait.
+    task_spec_id: Mapped[str | None] = mapped_column(String(200))
     message_name: Mapped[str] = mapped_column(String(200), index=True)
     correlations: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

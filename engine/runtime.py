@@ -252,7 +252,8 @@ def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWor
         for definition in caught_definitions(task):
             if isinstance(definition, MessageEventDefinition):
                 session.add(MessageSubscription(
-                    instance_id=instance.id, task_id=str(task.id), message_name=definition.name,
+                    instance_id=instance.id, task_id=str(task.id), task_spec_id=task.task_spec.bpmn_id,
+                    message_name=definition.name,
                     correlations=expected_correlations(task, definition),
                 ))
 
