@@ -58,6 +58,12 @@ def viewer() -> access.Viewer:
     return access.Viewer(current_user.username, frozenset(current_user.roles), current_user.organisation)
 
 
+@bp.app_template_global("reads_households")
+def reads_households() -> bool:
+    """Whether the logged-in user's roles read household files at all: the navigation offers the list only then."""
+    return bool(access.decide(viewer(), "read", "household"))
+
+
 def may_start_intake() -> bool:
     """Whether the logged-in user may start a new referral."""
     return bool(INTAKE_STARTERS & set(current_user.roles))

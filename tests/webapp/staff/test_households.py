@@ -131,3 +131,12 @@ def test_new_referral_is_for_coordinators_only(programme: Flask, client: FlaskCl
     assert post(client, "/households/referrals", page="/households").status_code == 403
     with programme.app_context():
         assert db.session.scalars(select(ProcessInstance)).first() is None
+
+
+def test_the_navigation_offers_households_only_to_roles_that_read_them(programme: Flask, client: FlaskClient) -> None:
+    nav_link = 'href="/households"'
+    login(client, "case_manager")
+    assert nav_link in client.get("/tasks").get_data(as_text=True)
+    for role in ("supervisore", "analista", "amministrazione"):  # no access to case files (domain.md §6)
+        login(client, role)
+        assert nav_link not in client.get("/tasks").get_data(as_text=True), role

@@ -161,6 +161,7 @@ def test_the_list_says_whose_instances_it_shows(start, as_user) -> None:
     supervisor = as_user("supervisore").get("/instances").get_data(as_text=True)
     assert "avviato dal tuo ente (comune)" in supervisor
     assert "Nessuna istanza avviata dal tuo ente" in supervisor
+    assert 'href="/dashboard">Gli indicatori dell\'intero programma' in supervisor  # where to look instead
     administrator = as_user("admin").get("/instances").get_data(as_text=True)
     assert "di tutti gli enti" in administrator
     assert "Nessuna istanza avviata" not in administrator
