@@ -114,6 +114,20 @@ def served(app: Any) -> Iterator[LiveServer]:
             db.engine.dispose()
 
 
+@contextmanager
+def serving_intake_copies(database_url: str, tmp_path_factory: pytest.TempPathFactory,
+                          *texts: str) -> Iterator[tuple[LiveServer, Any]]:
+    """The seeded browser-test app with intake redeployed from each text in turn (a new version each), served."""
+    clock = FrozenClock(NOW)
+    app = browser_app(database_url, clock)
+    with app.app_context():
+        _seed(app, clock)
+    for number, text in enumerate(texts):
+        deploy_intake_copy(app, tmp_path_factory.mktemp(f"models{number}"), text)
+    with served(app) as live:
+        yield live, app
+
+
 def csp_refusals(page: Any) -> list[str]:
     """The Content Security Policy refusals the page reports in its console (the list grows as they come)."""
     refusals: list[str] = []

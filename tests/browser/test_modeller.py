@@ -11,20 +11,15 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FrozenClock
 from engine.models import ProcessVersion
 from tests.browser.conftest import (
-    NOW,
     LiveServer,
-    _seed,
-    browser_app,
     csp_refusals,
-    deploy_intake_copy,
     intake_versions,
     login,
     screenshot,
     serious_violations,
-    served,
+    serving_intake_copies,
 )
 from tests.webapp.modeller.diagram import intake_with_diagram, write_copy
 from webapp.extensions import db
@@ -33,13 +28,8 @@ from webapp.extensions import db
 @pytest.fixture(scope="module")
 def modelling(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Any]]:
     """The browser tests' app, with the intake model redeployed from a copy that has diagram shapes."""
-    clock = FrozenClock(NOW)
-    app = browser_app(make_database(), clock)
-    with app.app_context():
-        _seed(app, clock)
-    deploy_intake_copy(app, tmp_path_factory.mktemp("models"), intake_with_diagram())
-    with served(app) as live:
-        yield live, app
+    with serving_intake_copies(make_database(), tmp_path_factory, intake_with_diagram()) as live_app:
+        yield live_app
 
 
 

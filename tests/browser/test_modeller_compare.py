@@ -11,20 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.clock import FrozenClock
 from engine.models import AuditEvent, ProcessInstance
 from tests.browser.conftest import (
-    NOW,
     LiveServer,
-    _seed,
-    browser_app,
     csp_refusals,
-    deploy_intake_copy,
     intake_versions,
     login,
     screenshot,
     serious_violations,
-    served,
+    serving_intake_copies,
 )
 from tests.webapp.modeller.diagram import intake_with_diagram
 from webapp.extensions import db
@@ -58,15 +53,9 @@ def newer_intake() -> str:
 
 @pytest.fixture(scope="module")
 def comparing(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Any]]:
-    """The app with intake deployed three times: the seed's, then two copies with diagram shapes."""
-    clock = FrozenClock(NOW)
-    app = browser_app(make_database(), clock)
-    with app.app_context():
-        _seed(app, clock)  # starts four intake instances on the first version
-    for number, text in enumerate((intake_with_diagram(), newer_intake())):
-        deploy_intake_copy(app, tmp_path_factory.mktemp(f"models{number}"), text)
-    with served(app) as live:
-        yield live, app
+    """The app with intake deployed three times: the seed's (four instances on it), then two diagram copies."""
+    with serving_intake_copies(make_database(), tmp_path_factory, intake_with_diagram(), newer_intake()) as live_app:
+        yield live_app
 
 
 
