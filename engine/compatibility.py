@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -42,25 +42,36 @@ _BEHAVIOUR = {
     "collection", "elementVariable", "completionCondition", "errorCodeVariable", "escalationCodeVariable",
 }
 
+
+
+class _Refusal(NamedTuple):
+    """A construct we refuse: its problem code and English message."""
+
+    code: str
+    message: str
+
+
+_DATA_STORE = _Refusal(code="data_store", message="data stores are not supported: keep data in the case file "
+                                                  "or process data")
+_CONVERSATION = _Refusal(code="conversation", message="conversations are not supported")
+_GLOBAL_TASK = _Refusal(code="global_task", message="global tasks are not supported: model the task inside "
+                                                    "the process")
 _UNSUPPORTED_IN_PROCESS = {
-    "complexGateway": "complex gateways are not supported",
-    "transaction": "transaction sub-processes are not supported",
-    "adHocSubProcess": "ad-hoc sub-processes are not supported",
-    "compensateEventDefinition": "compensation events are not supported",
-    "cancelEventDefinition": "cancel events are not supported (they belong to transactions)",
-    "dataStoreReference": "data stores are not supported: keep data in the case file or process data",
+    "complexGateway": _Refusal(code="complex_gateway", message="complex gateways are not supported"),
+    "transaction": _Refusal(code="transaction", message="transaction sub-processes are not supported"),
+    "adHocSubProcess": _Refusal(code="ad_hoc_subprocess", message="ad-hoc sub-processes are not supported"),
+    "compensateEventDefinition": _Refusal(code="compensation_event", message="compensation events are not supported"),
+    "cancelEventDefinition": _Refusal(code="cancel_event", message="cancel events are not supported (they belong "
+                                                                   "to transactions)"),
+    "dataStoreReference": _DATA_STORE,
 }
 _UNSUPPORTED_IN_DOCUMENT = {
-    "choreography": "choreographies are not supported: this engine runs processes only",
-    "conversation": "conversations are not supported",
-    "subConversation": "conversations are not supported",
-    "callConversation": "conversations are not supported",
-    "dataStore": "data stores are not supported: keep data in the case file or process data",
-    "globalUserTask": "global tasks are not supported: model the task inside the process",
-    "globalManualTask": "global tasks are not supported: model the task inside the process",
-    "globalScriptTask": "global tasks are not supported: model the task inside the process",
-    "globalBusinessRuleTask": "global tasks are not supported: model the task inside the process",
-    "globalTask": "global tasks are not supported: model the task inside the process",
+    "choreography": _Refusal(code="choreography", message="choreographies are not supported: this engine runs "
+                                                          "processes only"),
+    "conversation": _CONVERSATION, "subConversation": _CONVERSATION, "callConversation": _CONVERSATION,
+    "dataStore": _DATA_STORE,
+    "globalUserTask": _GLOBAL_TASK, "globalManualTask": _GLOBAL_TASK, "globalScriptTask": _GLOBAL_TASK,
+    "globalBusinessRuleTask": _GLOBAL_TASK, "globalTask": _GLOBAL_TASK,
 }
 # Event definitions whose ref attribute must name an element of this tag in the same file.
 _EVENT_REFS = {
@@ -72,11 +83,12 @@ _EVENT_REFS = {
 # SpiffWorkflow returns the first matching rule for any policy but COLLECT: right for UNIQUE and FIRST,
 # wrong for ANY, PRIORITY, RULE ORDER and OUTPUT ORDER.
 _SUPPORTED_HIT_POLICIES = {"UNIQUE", "FIRST", "COLLECT"}
+_KNOWLEDGE_MODEL = _Refusal(code="dmn_knowledge_model", message="business knowledge models are not supported")
 _DMN_REFUSED = {
-    "informationRequirement": "decisions that require other decisions are not supported: one decision per file",
-    "knowledgeRequirement": "business knowledge models are not supported",
-    "businessKnowledgeModel": "business knowledge models are not supported",
-    "decisionService": "decision services are not supported",
+    "informationRequirement": _Refusal(code="dmn_required_decision", message="decisions that require other "
+                                       "decisions are not supported: one decision per file"),
+    "knowledgeRequirement": _KNOWLEDGE_MODEL, "businessKnowledgeModel": _KNOWLEDGE_MODEL,
+    "decisionService": _Refusal(code="dmn_decision_service", message="decision services are not supported"),
 }
 
 
@@ -118,7 +130,7 @@ def check_files(paths: Iterable[Path], forms_dir: Path, roles: Mapping[str, str]
             if problem.file != str(path) or (problem.element_id, problem.line) in explained:
                 continue
             # An imported model is stored under its process id: the file's own name does not matter.
-            target = report.ignored if problem.message.startswith(rules.FILE_NAME_RULE) else report.problems
+            target = report.ignored if problem.code == rules.FILE_NAME_RULE else report.problems
             target.append(problem)
         report.problems.sort(key=_line)
         report.ignored.sort(key=_line)
@@ -148,31 +160,41 @@ def analyse(doc: ParsedDocument) -> tuple[list[Problem], list[Problem]]:
     ignored: list[Problem] = []
     root = doc.root
     for node in root.iter(tag=etree.Element):
-        message = _UNSUPPORTED_IN_DOCUMENT.get(_local(node))
-        if message and etree.QName(node).namespace == BPMN_NS:
-            unsupported.append(_problem(doc, node, message))
+        refusal = _UNSUPPORTED_IN_DOCUMENT.get(_local(node))
+        if refusal and etree.QName(node).namespace == BPMN_NS:
+            unsupported.append(_problem(doc, node, refusal.message, refusal.code))
     processes = root.xpath("./bpmn:process", namespaces=NS)
     running = rules.executable_processes(root)
     for process in processes:
         if process.get("isExecutable") is None:
             ignored.append(_problem(doc, process, "process has no isExecutable flag: run as executable "
-                                                  "(the BPMN default would be not executable)"))
+                                                  "(the BPMN default would be not executable)",
+                                    code="executable_flag_missing"))
         elif process not in running:
             ignored.append(_problem(doc, process, "process is not executable (isExecutable=\"false\"): "
-                                                  "it is ignored"))
-    if not running:
-        what = "no process at all" if not processes else "no executable process"
-        unsupported.append(Problem(doc.path, root.sourceline, root.get("id"), f"the file holds {what}: "
-                                   "nothing to run"))
-    elif len(running) > 1 and root.find("bpmn:collaboration", namespaces=NS) is not None:
-        names = ", ".join(p.get("id") for p in running)
-        unsupported.append(Problem(doc.path, root.sourceline, root.get("id"),
-                                   f"collaboration with {len(running)} executable pools ({names}): "
-                                   "deploy one executable process per file"))
+                                                  "it is ignored", code="not_executable"))
+    unsupported += _pool_problems(doc, processes, running)
     for process in running:
         unsupported += _process_problems(doc, process)
     vendor_unsupported, vendor_ignored = _vendor_extensions(doc, [*running, *_collaborations(root)])
     return unsupported + vendor_unsupported, ignored + vendor_ignored
+
+
+def _pool_problems(doc: ParsedDocument, processes: list[Any], running: list[Any]) -> list[Problem]:
+    """The file must hold a process to run, and only one if it is a collaboration of pools."""
+    root = doc.root
+    if not processes:
+        return [Problem(doc.path, root.sourceline, root.get("id"), "the file holds no process at all: nothing "
+                        "to run", code="no_process")]
+    if not running:
+        return [Problem(doc.path, root.sourceline, root.get("id"), "the file holds no executable process: "
+                        "nothing to run", code="no_executable_process")]
+    if len(running) > 1 and root.find("bpmn:collaboration", namespaces=NS) is not None:
+        names = ", ".join(p.get("id") for p in running)
+        return [Problem(doc.path, root.sourceline, root.get("id"), f"collaboration with {len(running)} executable "
+                        f"pools ({names}): deploy one executable process per file", code="collaboration_pools",
+                        params={"count": len(running), "processes": names})]
+    return []
 
 
 def _collaborations(root: Any) -> list[Any]:
@@ -186,7 +208,8 @@ def _process_problems(doc: ParsedDocument, process: Any) -> list[Problem]:
             continue
         tag = _local(node)
         if tag in _UNSUPPORTED_IN_PROCESS:
-            problems.append(_problem(doc, node, _UNSUPPORTED_IN_PROCESS[tag]))
+            refusal = _UNSUPPORTED_IN_PROCESS[tag]
+            problems.append(_problem(doc, node, refusal.message, refusal.code))
         elif tag in _EVENT_REFS:
             problems += _event_ref_problems(doc, node)
         elif tag == "scriptTask":
@@ -196,7 +219,8 @@ def _process_problems(doc: ParsedDocument, process: Any) -> list[Problem]:
         elif tag == "serviceTask" and node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator",
                                                 namespaces=NS) is None:
             problems.append(_problem(doc, node, "service task has no spiffworkflow:serviceTaskOperator: "
-                                                "this engine calls registered operations by name"))
+                                                "this engine calls registered operations by name",
+                                     code="service_task_no_operator"))
     return problems
 
 
@@ -208,27 +232,31 @@ def _event_ref_problems(doc: ParsedDocument, definition: Any) -> list[Problem]:
     ids = set(doc.root.xpath(f"./bpmn:{target}/@id", namespaces=NS))
     if ref in ids:
         return []
-    return [_problem(doc, definition, f"{attribute} {ref!r} does not name a {target} of this file")]
+    return [_problem(doc, definition, f"{attribute} {ref!r} does not name a {target} of this file",
+                     code="event_ref_unknown", attribute=attribute, ref=ref, target=target)]
 
 
 def _script_problems(doc: ParsedDocument, task: Any) -> list[Problem]:
     script_format = (task.get("scriptFormat") or "").strip().lower()
     if script_format and "python" not in script_format:
         return [_problem(doc, task, f"script language {task.get('scriptFormat')!r} is not supported: "
-                                    "scripts are Python")]
+                                    "scripts are Python", code="script_language", language=task.get("scriptFormat"))]
     return []
 
 
 def _expression_problems(doc: ParsedDocument, node: Any) -> list[Problem]:
     text = (node.text or "").strip()
-    what = "condition" if _local(node) == "conditionExpression" else "timer"
+    condition = _local(node) == "conditionExpression"
+    what = "condition" if condition else "timer"
     if text.startswith(("${", "#{")):
-        return [_problem(doc, node, f"{what} {text!r} is a UEL/JUEL expression: write it in Python")]
+        return [_problem(doc, node, f"{what} {text!r} is a UEL/JUEL expression: write it in Python",
+                         code="condition_uel" if condition else "timer_uel", expression=text)]
     language = (node.get("language") or doc.root.get("expressionLanguage") or "").lower()
     if not text:
         return []  # the validator reports the missing expression
     if "feel" in language or (node.get("language") and "python" not in language):
-        return [_problem(doc, node, f"{what} language {language!r} is not supported: expressions are Python")]
+        return [_problem(doc, node, f"{what} language {language!r} is not supported: expressions are Python",
+                         code="condition_language" if condition else "timer_language", language=language)]
     return []
 
 
@@ -247,9 +275,10 @@ def _vendor_extensions(doc: ParsedDocument, scopes: list[Any]) -> tuple[list[Pro
     for owner, (behaviour, other) in found.items():
         if behaviour:
             unsupported.append(_problem(doc, owner, "vendor execution extensions are not supported: "
-                                        + ", ".join(behaviour)))
+                                        + ", ".join(behaviour), code="vendor_behaviour", names=", ".join(behaviour)))
         if other:
-            ignored.append(_problem(doc, owner, "vendor extensions ignored: " + ", ".join(other)))
+            ignored.append(_problem(doc, owner, "vendor extensions ignored: " + ", ".join(other),
+                                    code="vendor_ignored", names=", ".join(other)))
     return unsupported, ignored
 
 
@@ -290,18 +319,22 @@ def _analyse_dmn(doc: ParsedDocument) -> tuple[list[Problem], list[Problem]]:
     for node in doc.root.iter(tag=etree.Element):
         tag = _local(node)
         if tag in _DMN_REFUSED:
-            unsupported.append(_problem(doc, node, _DMN_REFUSED[tag]))
+            unsupported.append(_problem(doc, node, _DMN_REFUSED[tag].message, _DMN_REFUSED[tag].code))
         elif tag == "decision" and node.find("{*}decisionTable") is None:
-            unsupported.append(_problem(doc, node, "only decision tables are supported as decision logic"))
+            unsupported.append(_problem(doc, node, "only decision tables are supported as decision logic",
+                                        code="dmn_not_table"))
         elif tag == "decisionTable":
             unsupported += _table_problems(doc, node)
         elif tag == "text" and _looks_like_feel(node.text or ""):
             unsupported.append(_problem(doc, node.getparent(), f"FEEL expression {node.text.strip()!r} is "
-                                        "not supported: decision table cells are Python"))
+                                        "not supported: decision table cells are Python", code="dmn_feel",
+                                        expression=node.text.strip()))
         for attribute in node.attrib:
             namespace = etree.QName(attribute).namespace
             if namespace and namespace not in _NEUTRAL_NAMESPACES:
-                ignored.append(_problem(doc, node, f"vendor extension ignored: {_prefixed(node, attribute)}"))
+                name = _prefixed(node, attribute)
+                ignored.append(_problem(doc, node, f"vendor extension ignored: {name}", code="vendor_ignored",
+                                        names=name))
     return unsupported, ignored
 
 
@@ -309,9 +342,11 @@ def _table_problems(doc: ParsedDocument, table: Any) -> list[Problem]:
     policy = (table.get("hitPolicy") or "UNIQUE").upper()
     problems = []
     if policy not in _SUPPORTED_HIT_POLICIES:
-        problems.append(_problem(doc, table, f"hit policy {policy} is not supported (only UNIQUE, FIRST and COLLECT)"))
+        problems.append(_problem(doc, table, f"hit policy {policy} is not supported (only UNIQUE, FIRST and COLLECT)",
+                                 code="dmn_hit_policy", policy=policy))
     if table.get("aggregation"):
-        problems.append(_problem(doc, table, f"COLLECT aggregation {table.get('aggregation')} is not supported"))
+        problems.append(_problem(doc, table, f"COLLECT aggregation {table.get('aggregation')} is not supported",
+                                 code="dmn_aggregation", aggregation=table.get("aggregation")))
     return problems
 
 
@@ -325,11 +360,15 @@ def _local(node: Any) -> str:
     return str(etree.QName(node).localname)
 
 
-def _problem(doc: ParsedDocument, node: Any, message: str) -> Problem:
-    """A problem named by the element a modeller selects (an event, not its event definition)."""
+def _problem(doc: ParsedDocument, node: Any, message: str, code: str, **params: Any) -> Problem:
+    """A problem named by the element a modeller selects (an event, not its event definition).
+
+    The message starts with the XML element's name, given to a translation as ``element``.
+    """
     owner = node
     while owner is not None and (not owner.get("id") or _local(owner).endswith("EventDefinition")
                                  or _local(owner) == "conditionExpression"):
         owner = owner.getparent()
     owner = node if owner is None else owner
-    return Problem(doc.path, node.sourceline, owner.get("id"), f"{_local(node)}: {message}")
+    return Problem(doc.path, node.sourceline, owner.get("id"), f"{_local(node)}: {message}", code=code,
+                   params={"element": _local(node), **params})

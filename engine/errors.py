@@ -97,18 +97,28 @@ class ServiceError(EngineError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in a model file, printed as ``file:line: element-id: message``."""
+    """One problem found in a model file, printed as ``file:line: element-id: message``.
+
+    ``message`` is English, for the command line and logs. ``code`` names the rule that failed and
+    ``params`` holds the values its message interpolates (str, int or None), so that a user interface
+    can say the same in its reader's language.
+    """
 
     file: str
     line: int | None
     element_id: str | None
     message: str
+    code: str | None = None
+    # Left out of the hash (a dict has none): problems are collected in sets to drop duplicates.
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line or 0}: {self.element_id or '-'}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message}
+        """JSON-ready."""
+        return {"file": self.file, "line": self.line, "element_id": self.element_id, "message": self.message,
+                "code": self.code, "params": dict(self.params)}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,14 +53,17 @@ _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 @dataclass(frozen=True)
 class FormProblem(Problem):
-    """A problem in a form: ``element_id`` is the JSON pointer, ``rule`` and ``params`` let a UI translate it."""
+    """A problem in a form: ``element_id`` is the JSON pointer.
+
+    ``rule`` names the house rule broken, which the editor marks on the problem; ``code`` (one per
+    sentence: a rule may be said in two ways) and ``params`` let a UI translate it.
+    """
 
     rule: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the pointer under its own name as well."""
-        return {**super().as_dict(), "pointer": self.element_id, "rule": self.rule, "params": dict(self.params)}
+        return {**super().as_dict(), "pointer": self.element_id, "rule": self.rule}
 
 
 class FormRejectedError(EngineError):
@@ -180,8 +183,8 @@ def parse_json(text: str, file: str) -> tuple[Any, list[FormProblem]]:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
         return None, [FormProblem(file, exc.lineno, None, f"not valid JSON: {exc.msg} (line {exc.lineno}, "
-                                  f"column {exc.colno})", "json",
-                                  {"line": exc.lineno, "column": exc.colno, "detail": exc.msg})]
+                                  f"column {exc.colno})", code="form_json", rule="json",
+                                  params={"line": exc.lineno, "column": exc.colno, "detail": exc.msg})]
 
 
 def _pointer(*parts: Any) -> str:
@@ -194,16 +197,17 @@ def check_name(name: str) -> list[FormProblem]:
         return []
     return [FormProblem(schema_file(name or "?"), None, "name",
                         f"form name {name!r} must use only a-z, 0-9 and _ (at most {NAME_MAX} characters)",
-                        "name", {"name": name, "max": NAME_MAX})]
+                        code="form_name", rule="name", params={"name": name, "max": NAME_MAX})]
 
 
 def check_form(schema: Any, ui: Any, name: str = "form") -> list[FormProblem]:
     """Every problem in a form: meta-schema errors first, then our rules for schema and UI schema."""
     file = schema_file(name)
     if not isinstance(schema, dict):
-        return [FormProblem(file, None, "", "the JSON Schema must be a JSON object", "schema_object", {})]
-    problems = [FormProblem(file, None, _pointer(*error.absolute_path),
-                            f"not a valid JSON Schema: {error.message}", "meta_schema", {"detail": error.message})
+        return [FormProblem(file, None, "", "the JSON Schema must be a JSON object", code="form_schema_object",
+                            rule="schema_object")]
+    problems = [FormProblem(file, None, _pointer(*error.absolute_path), f"not a valid JSON Schema: {error.message}",
+                            code="form_meta_schema", rule="meta_schema", params={"detail": error.message})
                 for error in sorted(_META.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path)))]
     if problems:
         return problems  # our rules read the structure the meta-schema has just refused
@@ -216,14 +220,17 @@ def check_form(schema: Any, ui: Any, name: str = "form") -> list[FormProblem]:
 def _form_rules(schema: dict[str, Any], file: str) -> list[FormProblem]:
     problems = []
     if schema.get("$schema") != DRAFT_2020_12:
-        problems.append(FormProblem(file, None, "/$schema", f"$schema must be {DRAFT_2020_12}", "draft",
-                                    {"expected": DRAFT_2020_12}))
+        problems.append(FormProblem(file, None, "/$schema", f"$schema must be {DRAFT_2020_12}", code="form_draft",
+                                    rule="draft", params={"expected": DRAFT_2020_12}))
     if schema.get("type") != "object":
-        problems.append(FormProblem(file, None, "/type", 'the form must be "type": "object"', "type_object", {}))
+        problems.append(FormProblem(file, None, "/type", 'the form must be "type": "object"',
+                                    code="form_type_object", rule="type_object"))
     if not schema.get("title"):
-        problems.append(FormProblem(file, None, "/title", "the form has no title", "form_title", {}))
+        problems.append(FormProblem(file, None, "/title", "the form has no title", code="form_no_title",
+                                    rule="form_title"))
     if not isinstance(schema.get("properties"), dict):
-        problems.append(FormProblem(file, None, "/properties", "the form has no properties", "no_properties", {}))
+        problems.append(FormProblem(file, None, "/properties", "the form has no properties",
+                                    code="form_no_properties", rule="no_properties"))
     return problems
 
 
@@ -247,26 +254,32 @@ def _object_rules(part: dict[str, Any], where: tuple[str, ...], file: str) -> li
     problems = []
     label = ".".join(p for p in where if p not in ("properties", "items")) or None
     if part.get("additionalProperties") is not False:
-        problems.append(FormProblem(file, None, _pointer(*where, "additionalProperties"),
-                                    f"{label or 'the form'} must set additionalProperties to false",
-                                    "additional_properties", {"group": label}))
+        pointer = _pointer(*where, "additionalProperties")
+        problems.append(
+            FormProblem(file, None, pointer, f"{label} must set additionalProperties to false",
+                        code="form_group_additional_properties", rule="additional_properties", params={"group": label})
+            if label else
+            FormProblem(file, None, pointer, "the form must set additionalProperties to false",
+                        code="form_additional_properties", rule="additional_properties"))
     properties = _properties(part)
     for key in part.get("required", []):
         if key not in properties:
             problems.append(FormProblem(file, None, _pointer(*where, "required"),
-                                        f"required field {key} is not among the properties", "required_unknown",
-                                        {"field": key}))
+                                        f"required field {key} is not among the properties",
+                                        code="form_required_unknown", rule="required_unknown", params={"field": key}))
     for key, prop in properties.items():
         field_name = ".".join(filter(None, [label, key]))
         if not isinstance(prop, dict) or not prop.get("title"):
             problems.append(FormProblem(file, None, _pointer(*where, "properties", key, "title"),
-                                        f"field {field_name} has no title", "field_title", {"field": field_name}))
+                                        f"field {field_name} has no title", code="form_field_title",
+                                        rule="field_title", params={"field": field_name}))
             continue
         for index, option in enumerate(prop.get("oneOf", [])):
             if not isinstance(option, dict) or "const" not in option or not option.get("title"):
                 problems.append(FormProblem(file, None, _pointer(*where, "properties", key, "oneOf", index),
                                             f"option {index + 1} of {field_name} needs a const and a title",
-                                            "option", {"field": field_name, "index": index + 1}))
+                                            code="form_option", rule="option",
+                                            params={"field": field_name, "index": index + 1}))
     return problems
 
 
@@ -275,26 +288,30 @@ def _ui_rules(schema: dict[str, Any], ui: Any, file: str) -> list[FormProblem]:
     if ui is None:
         ui = {}
     if not isinstance(ui, dict):
-        return [FormProblem(file, None, "", "the UI schema must be a JSON object", "ui_object", {})]
+        return [FormProblem(file, None, "", "the UI schema must be a JSON object", code="form_ui_object",
+                            rule="ui_object")]
     order = ui.get(UI_ORDER)
     if order is None and not properties:
         return _ui_keys(ui, properties, file)  # a form without fields needs no order
     if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
         return [FormProblem(file, None, "/ui:order", "ui:order must list the fields' names in order",
-                            "ui_order", {}), *_ui_keys(ui, properties, file)]
+                            code="form_ui_order", rule="ui_order"), *_ui_keys(ui, properties, file)]
     problems = [FormProblem(file, None, "/ui:order", f"ui:order names {name}, which is not a field",
-                            "ui_order_unknown", {"field": name}) for name in order if name not in properties]
+                            code="form_ui_order_unknown", rule="ui_order_unknown", params={"field": name})
+                for name in order if name not in properties]
     problems += [FormProblem(file, None, "/ui:order", f"ui:order lists {name} more than once",
-                             "ui_order_twice", {"field": name}) for name in sorted({n for n in order
-                                                                                     if order.count(n) > 1})]
+                             code="form_ui_order_twice", rule="ui_order_twice", params={"field": name})
+                 for name in sorted({n for n in order if order.count(n) > 1})]
     problems += [FormProblem(file, None, "/ui:order", f"ui:order does not list field {name}",
-                             "ui_order_missing", {"field": name}) for name in properties if name not in order]
+                             code="form_ui_order_missing", rule="ui_order_missing", params={"field": name})
+                 for name in properties if name not in order]
     return problems + _ui_keys(ui, properties, file)
 
 
 def _ui_keys(ui: dict[str, Any], properties: Mapping[str, Any], file: str) -> list[FormProblem]:
-    return [FormProblem(file, None, _pointer(key), f"the UI schema key {key} names no field", "ui_unknown_key",
-                        {"field": key}) for key in ui if key != UI_ORDER and key not in properties]
+    return [FormProblem(file, None, _pointer(key), f"the UI schema key {key} names no field",
+                        code="form_ui_unknown_key", rule="ui_unknown_key", params={"field": key})
+            for key in ui if key != UI_ORDER and key not in properties]
 
 
 # --- saving --------------------------------------------------------------------------------------

@@ -36,25 +36,52 @@ _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _SPEC_FIELDS = ("name", "lane", "role", "form_key", "ui_form_key", "instructions", "process_name")
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why an instance cannot migrate: ``message`` in English, ``code`` and ``params`` for a translation."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    message: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, shaped as a problem is: ``message`` in English, ``code`` and ``params``."""
+        return {"code": self.code, "params": dict(self.params), "message": self.message}
+
+
+def conflict_reason(error: ConflictError) -> Reason:
+    """The reason given when somebody else changed the instance during its migration."""
+    return Reason(code="instance_conflict", params={"detail": error.message}, message=error.message)
+
+
 @dataclass
 class MigrationReport:
-    """Whether one instance can move (or moved) to a version, and if not, why."""
+    """Whether one instance can move (or moved) to a version, and if not, why (``details``)."""
 
     instance_id: int
     process_id: str
     from_version: int
     to_version: int
-    reasons: list[str] = field(default_factory=list)
+    details: list[Reason] = field(default_factory=list)
     migrated: bool = False
 
     @property
+    def reasons(self) -> list[str]:
+        """Why not, in English: the command line and logs print these."""
+        return [reason.message for reason in self.details]
+
+    @property
     def migratable(self) -> bool:
-        return not self.reasons
+        return not self.details
 
     def as_dict(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "process_id": self.process_id,
                 "from_version": self.from_version, "to_version": self.to_version,
-                "migratable": self.migratable, "migrated": self.migrated, "reasons": list(self.reasons)}
+                "migratable": self.migratable, "migrated": self.migrated, "reasons": self.reasons,
+                "details": [reason.as_dict() for reason in self.details]}
 
 
 def _kind(spec: Any) -> str:
@@ -100,23 +127,28 @@ def _predicted_ids(tasks: dict[str, dict[str, Any]], new_spec: Any) -> set[str]:
     return dropped
 
 
-def _check_tasks(tasks: dict[str, dict[str, Any]], old_spec: Any, new_spec: Any, version_label: str,
-                 where: str) -> list[str]:
-    reasons: list[str] = []
+def _check_tasks(tasks: dict[str, dict[str, Any]], old_spec: Any, new_spec: Any, version: int,
+                 subprocess: str | None) -> list[Reason]:
+    reasons: list[Reason] = []
     for task in tasks.values():
         name = task["task_spec"]
         old = old_spec.task_specs.get(name)
         new = new_spec.task_specs.get(name)
         kind = _kind(old) if old is not None else "task"
-        label = f"task '{name}' ({kind}){where}"
+        label = f"task '{name}' ({kind})" + (f" in subprocess '{subprocess}'" if subprocess else "")
+        params = {"task": name, "kind": kind, "subprocess": subprocess, "version": version}
         active = bool(task["state"] & _ACTIVE)
-        if new is None:
-            reason = f"{label} does not exist in {version_label}"
-            reason += "" if active else ", already done: its history would be lost"
+        if new is None and active:
+            reason = Reason(code="task_missing", params=params, message=f"{label} does not exist in version {version}")
+        elif new is None:
+            reason = Reason(code="task_missing_done", params=params, message=f"{label} does not exist in version "
+                            f"{version}, already done: its history would be lost")
         elif old is not None and _kind(new) != kind:
-            reason = f"{label} is a {_kind(new)} in {version_label}"
+            reason = Reason(code="task_kind_changed", params={**params, "new_kind": _kind(new)},
+                            message=f"{label} is a {_kind(new)} in version {version}")
         elif old is not None and active and _event_signature(old) != _event_signature(new):
-            reason = f"{label} waits for a different event in {version_label}"
+            reason = Reason(code="task_event_changed", params=params,
+                            message=f"{label} waits for a different event in version {version}")
         else:
             continue
         if reason not in reasons:  # a task run several times (a loop) is named once
@@ -129,7 +161,7 @@ class _Plan:
     """The state to rebuild from, with the predicted tasks taken out."""
 
     state: dict[str, Any]
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 def _prune(workflow_dict: dict[str, Any], new_spec: Any) -> None:
@@ -145,23 +177,27 @@ def _plan(engine: Engine, instance: ProcessInstance, target: ProcessVersion) -> 
     old_spec, old_subs = engine.specs.get(instance.process_version)
     new_spec, new_subs = engine.specs.get(target)
     state: dict[str, Any] = json.loads(engine.serializer.dumps(engine.load(instance)))
-    label = f"version {target.id}"
+    version = target.id
     _prune(state, new_spec)
-    reasons = _check_tasks(state["tasks"], old_spec, new_spec, label, "")
+    reasons = _check_tasks(state["tasks"], old_spec, new_spec, version, None)
     for parent_id, sub in state.get("subprocesses", {}).items():
         name = sub["spec"]
         new_sub, old_sub = new_subs.get(name), old_subs.get(name)
         if new_sub is None or old_sub is None:
-            reasons.append(f"subprocess '{name}' does not exist in {label}")
+            reasons.append(Reason(code="subprocess_missing", params={"subprocess": name, "version": version},
+                                  message=f"subprocess '{name}' does not exist in version {version}"))
             continue
         parent = state["tasks"].get(parent_id)
         called = getattr(new_spec.task_specs.get(parent["task_spec"]) if parent else None, "spec", name)
         if called != name:
-            reasons.append(f"subprocess task '{parent['task_spec'] if parent else parent_id}' "
-                           f"calls '{called}' instead of '{name}' in {label}")
+            task = parent["task_spec"] if parent else parent_id
+            reasons.append(Reason(code="subprocess_call_changed",
+                                  params={"task": task, "called": called, "subprocess": name, "version": version},
+                                  message=f"subprocess task '{task}' calls '{called}' instead of '{name}' in "
+                                       f"version {version}"))
             continue
         _prune(sub, new_sub)
-        reasons += _check_tasks(sub["tasks"], old_sub, new_sub, label, f" in subprocess '{name}'")
+        reasons += _check_tasks(sub["tasks"], old_sub, new_sub, version, name)
     return _Plan(state=state, reasons=reasons)
 
 
@@ -176,29 +212,37 @@ def _rebuild(engine: Engine, target: ProcessVersion, plan: _Plan) -> BpmnWorkflo
     return workflow
 
 
-def _preliminary_reasons(instance: ProcessInstance, target: ProcessVersion) -> list[str]:
+def _preliminary_reasons(instance: ProcessInstance, target: ProcessVersion) -> list[Reason]:
     if target.process_id != instance.process_id:
-        return [f"version {target.id} belongs to process '{target.process_id}', not '{instance.process_id}'"]
+        return [Reason(code="version_other_process", params={"version": target.id, "process": target.process_id,
+                                                             "instance_process": instance.process_id},
+                       message=f"version {target.id} belongs to process '{target.process_id}', "
+                            f"not '{instance.process_id}'")]
     if instance.status not in MIGRATABLE_STATUSES:
-        return [f"the instance is {instance.status}: only running, waiting or suspended instances migrate"]
+        return [Reason(code="instance_status", params={"status": instance.status},
+                       message=f"the instance is {instance.status}: only running, waiting or suspended instances "
+                            "migrate")]
     if target.id <= instance.process_version_id:
-        return [f"version {target.id} is not newer than version {instance.process_version_id}"]
+        return [Reason(code="version_not_newer", params={"version": target.id,
+                                                         "current": instance.process_version_id},
+                       message=f"version {target.id} is not newer than version {instance.process_version_id}")]
     return []
 
 
 def assess(engine: Engine, instance: ProcessInstance, target: ProcessVersion) -> tuple[MigrationReport, _Plan | None]:
     """The report of a would-be migration, and the plan to carry it out when it is possible."""
     report = MigrationReport(instance.id, instance.process_id, instance.process_version_id, target.id)
-    report.reasons = _preliminary_reasons(instance, target)
-    if report.reasons:
+    report.details = _preliminary_reasons(instance, target)
+    if report.details:
         return report, None
     plan = _plan(engine, instance, target)
-    report.reasons = plan.reasons
-    if not report.reasons:
+    report.details = plan.reasons
+    if not report.details:
         try:  # a dry run rebuilds too: what cannot be rebuilt in memory would not migrate either
             _rebuild(engine, target, plan)
         except Exception as exc:
-            report.reasons.append(f"the state cannot be rebuilt on version {target.id}: {exc}")
+            report.details.append(Reason(code="rebuild_failed", params={"version": target.id, "detail": str(exc)},
+                                         message=f"the state cannot be rebuilt on version {target.id}: {exc}"))
     return report, (plan if report.migratable else None)
 
 
@@ -282,7 +326,6 @@ def migrate_process(engine: Engine, session: Session, process_id: str, actor: Ac
             savepoint.commit()
         except ConflictError as exc:
             savepoint.rollback()
-            report = MigrationReport(instance_id, process_id, from_id, target.id,
-                                     reasons=[exc.message])
+            report = MigrationReport(instance_id, process_id, from_id, target.id, details=[conflict_reason(exc)])
         reports.append(report)
     return reports

@@ -57,7 +57,8 @@ def read_upload(data: bytes) -> tuple[str | None, list[Problem]]:
     """The text of an uploaded document if the safe parser accepts it as BPMN, else the problems."""
     doc, problems = _read(data)
     if doc is not None and doc.kind != "bpmn":
-        problems.append(Problem(UPLOAD_NAME, None, None, "not a BPMN document (a DMN table cannot be opened here)"))
+        problems.append(Problem(UPLOAD_NAME, None, None, "not a BPMN document (a DMN table cannot be opened here)",
+                                code="upload_not_bpmn"))
     return (doc.text if doc is not None and not problems else None), problems
 
 
@@ -93,7 +94,8 @@ def package_document(bpmn: bytes, dmn_files: Mapping[str, str], forms: Mapping[s
     with _workspace(bpmn, dmn_files, forms, forms_dir) as space:
         models = read_models([space.models], space.forms, roles=roles)
     if not models:
-        raise ModelValidationError(problems=[Problem(UPLOAD_NAME, None, None, "no executable process to deploy")])
+        raise ModelValidationError(problems=[Problem(UPLOAD_NAME, None, None, "no executable process to deploy",
+                                                     code="nothing_to_deploy")])
     return [replace(m, source_file=Path(m.source_file).name) for m in models]
 
 
@@ -135,10 +137,14 @@ def _bpmn_name(bpmn: bytes) -> str:
 def _plain(name: str) -> str:
     plain = Path(name).name
     if not plain or plain.startswith("."):
-        raise ModelValidationError(problems=[Problem(name, None, None, "file names must be plain names")])
+        raise ModelValidationError(problems=[Problem(name, None, None, "file names must be plain names",
+                                                     code="file_name_not_plain", params={"file": name})])
     return plain
 
 
 def _plain_name(problem: Problem, temporary_path: str = "") -> Problem:
-    message = problem.message.replace(temporary_path, "") if temporary_path else problem.message
-    return replace(problem, file=Path(problem.file).name, message=message)
+    def plain(text: str) -> str:
+        return text.replace(temporary_path, "") if temporary_path else text
+
+    params = {key: plain(value) if isinstance(value, str) else value for key, value in problem.params.items()}
+    return replace(problem, file=Path(problem.file).name, message=plain(problem.message), params=params)

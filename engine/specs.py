@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine import validation as rules
 from engine.errors import ModelValidationError, Problem
+from engine.form_files import FormStore
 from engine.scripting import compile_check
 from engine.validation import ParsedDocument, resolve_lane_role
 
@@ -114,14 +115,14 @@ def _parse_stored(text: str, name: str) -> Any:
 
 
 def _load(paths: Iterable[Path], forms_dir: Path,
-          roles: Mapping[str, str]) -> tuple[list[ParsedDocument], list[Problem], rules.FormStore]:
+          roles: Mapping[str, str]) -> tuple[list[ParsedDocument], list[Problem], FormStore]:
     problems: list[Problem] = []
     docs: list[ParsedDocument] = []
     for path in _expand(paths, problems):
         doc = _read_document(path, problems)
         if doc is not None:
             docs.append(doc)
-    forms = rules.FormStore(forms_dir)
+    forms = FormStore(forms_dir)
     own = _rule_problems(docs, forms, roles)
     own += [p for doc in docs for p in _xsd_problems(doc)]
     # SpiffWorkflow stops at the first error of a process, usually one we explain better already;
@@ -129,8 +130,13 @@ def _load(paths: Iterable[Path], forms_dir: Path,
     process_ids = {p.get("id") for d in docs for p in d.root.xpath("./bpmn:process", namespaces=rules.NS)}
     known = {(p.file, p.element_id) for p in own if p.element_id and p.element_id not in process_ids}
     spiff = [p for p in _spiff_problems(docs) if (p.file, p.element_id) not in known]
-    one_line = {replace(p, message=_one_line(p.message)) for p in problems + own + spiff}
+    one_line = {_on_one_line(p) for p in problems + own + spiff}
     return docs, sorted(one_line, key=_sort_key), forms
+
+
+def _on_one_line(problem: Problem) -> Problem:
+    params = {k: _one_line(v) if isinstance(v, str) else v for k, v in problem.params.items()}
+    return replace(problem, message=_one_line(problem.message), params=params)
 
 
 def _sort_key(problem: Problem) -> tuple[str, int, str, str]:
@@ -143,7 +149,8 @@ def _expand(paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
         if path.is_dir():
             models = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(MODEL_SUFFIXES))
             if not models:
-                problems.append(Problem(str(path), None, None, "directory holds no .bpmn or .dmn files"))
+                problems.append(Problem(str(path), None, None, "directory holds no .bpmn or .dmn files",
+                                        code="no_model_files"))
             found.extend(models)
         else:
             found.append(path)
@@ -160,10 +167,11 @@ def _read_document(path: Path, problems: list[Problem]) -> ParsedDocument | None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        problems.append(Problem(str(path), None, None, "file not found"))
+        problems.append(Problem(str(path), None, None, "file not found", code="file_not_found"))
         return None
     except OSError as exc:
-        problems.append(Problem(str(path), None, None, f"cannot read file: {exc.strerror}"))
+        problems.append(Problem(str(path), None, None, f"cannot read file: {exc.strerror}",
+                                code="file_unreadable", params={"detail": exc.strerror}))
         return None
     root, parse_problems = _parse_bytes(str(path), data)
     problems.extend(parse_problems)
@@ -173,7 +181,8 @@ def _read_document(path: Path, problems: list[Problem]) -> ParsedDocument | None
     kind = "bpmn" if namespace == rules.BPMN_NS else "dmn" if "/DMN/" in namespace else None
     if kind is None:
         problems.append(Problem(str(path), root.sourceline, None,
-                                f"not a BPMN or DMN document (root element {root.tag})"))
+                                f"not a BPMN or DMN document (root element {root.tag})",
+                                code="not_a_model", params={"element": _short_tag(root.tag)}))
         return None
     return ParsedDocument(str(path), kind, _decode(data, root), root)
 
@@ -182,17 +191,19 @@ def _parse_bytes(file: str, data: bytes) -> tuple[Any, list[Problem]]:
     """(root element, []) or (None, [problem]); entity declarations are always refused."""
     if b"<!DOCTYPE" in data and b"<!ENTITY" in data:
         # Never hand a possible entity bomb to the parser at all.
-        return None, [Problem(file, _line_of(data, b"<!ENTITY"), None, "entity declarations are not allowed")]
+        return None, [Problem(file, _line_of(data, b"<!ENTITY"), None, "entity declarations are not allowed",
+                              code="xml_entities")]
     try:
         root = etree.fromstring(data, safe_xml_parser())
     except etree.XMLSyntaxError as exc:
-        message = _POSITION.sub("", exc.msg)  # the line is in the Problem already
-        if "amplification" in message or "entity reference loop" in message:
-            message = f"entity declarations are not allowed ({message})"
-        return None, [Problem(file, exc.lineno, None, message)]
+        detail = _POSITION.sub("", exc.msg)  # the line is in the Problem already
+        if "amplification" in detail or "entity reference loop" in detail:
+            return None, [Problem(file, exc.lineno, None, f"entity declarations are not allowed ({detail})",
+                                  code="xml_entity_expansion", params={"detail": detail})]
+        return None, [Problem(file, exc.lineno, None, detail, code="xml_syntax", params={"detail": detail})]
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        return None, [Problem(file, 1, None, "entity declarations are not allowed")]
+        return None, [Problem(file, 1, None, "entity declarations are not allowed", code="xml_entities")]
     return root, []
 
 
@@ -211,7 +222,7 @@ def _decode(data: bytes, root: Any) -> str:
 # --- checks ----------------------------------------------------------------------------------------
 
 
-def _rule_problems(docs: list[ParsedDocument], forms: rules.FormStore,
+def _rule_problems(docs: list[ParsedDocument], forms: FormStore,
                    roles: Mapping[str, str]) -> list[Problem]:
     decision_files: dict[str, str] = {}
     problems: list[Problem] = []
@@ -234,7 +245,8 @@ def _duplicate_decision(doc: ParsedDocument, seen: dict[str, str]) -> list[Probl
         return []
     if decision in seen:
         message = f"decision id also defined in {seen[decision]}"
-        return [Problem(doc.path, doc.root.sourceline, decision, message)]
+        return [Problem(doc.path, doc.root.sourceline, decision, message, code="decision_duplicate",
+                        params={"file": Path(seen[decision]).name})]
     seen[decision] = doc.path
     return []
 
@@ -268,7 +280,8 @@ def _xsd_problems(doc: ParsedDocument) -> list[Problem]:
         validator.validator.validate(root)
         errors = list(validator.validator.error_log)
     ids_by_line = _ids_by_line(doc.root)
-    return [Problem(doc.path, e.line, ids_by_line.get(e.line), _short_xsd_message(e.message)) for e in errors]
+    return [Problem(doc.path, e.line, ids_by_line.get(e.line), message, code="xsd", params={"detail": message})
+            for e in errors for message in [_short_xsd_message(e.message)]]
 
 
 def _ids_by_line(root: Any) -> dict[int, str]:
@@ -322,15 +335,20 @@ def _lines_by_id(root: Any) -> dict[str, int]:
 def _spiff_problem(exc: Exception, file: str, process_id: str | None,
                    lines: Mapping[str, Mapping[str, int]]) -> Problem:
     if not isinstance(exc, ValidationException):
-        where = f"process {process_id}" if process_id else "this file"
-        message = f"SpiffWorkflow cannot load {where}: {type(exc).__name__}: {exc}"
-        return Problem(file, lines.get(file, {}).get(process_id or ""), process_id, _one_line(message))
+        detail = _one_line(f"{type(exc).__name__}: {exc}")
+        line = lines.get(file, {}).get(process_id or "")
+        if process_id:
+            return Problem(file, line, process_id, f"SpiffWorkflow cannot load process {process_id}: {detail}",
+                           code="spiff_process", params={"process": process_id, "detail": detail})
+        return Problem(file, line, None, f"SpiffWorkflow cannot load this file: {detail}", code="spiff_file",
+                       params={"detail": detail})
     file = exc.file_name if exc.file_name in lines else file
     element_id = exc.id or process_id
     line = exc.line_number if isinstance(exc.line_number, int) and exc.line_number > 0 else None
     line = line or lines.get(file, {}).get(element_id or "")
     # Exception.__str__: SpiffWorkflow's own __str__ appends ". " and its notes.
-    return Problem(file, line, element_id, _one_line(". ".join([Exception.__str__(exc), *exc.notes])))
+    detail = _one_line(". ".join([Exception.__str__(exc), *exc.notes]))
+    return Problem(file, line, element_id, detail, code="spiff_invalid", params={"detail": detail})
 
 
 def _one_line(text: str) -> str:
@@ -349,7 +367,7 @@ def _short_tag(tag: str) -> str:
 
 
 def _model_file(doc: ParsedDocument, process: Any, decisions: Mapping[str | None, ParsedDocument],
-                forms: rules.FormStore) -> ModelFile:
+                forms: FormStore) -> ModelFile:
     processes = rules.executable_processes(doc.root)
     dmn_docs = {decisions[ref].path: decisions[ref] for p in processes
                 for _, ref in rules.called_decisions(p) if ref in decisions}

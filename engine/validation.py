@@ -7,20 +7,17 @@ run reports everything that is wrong. ``engine.specs`` reads the files and runs 
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import Problem
+from engine.form_files import FormStore
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -31,7 +28,7 @@ CompileCheck = Callable[[str, str], "str | None"]
 
 FORM_SCHEMA = "formJsonSchemaFilename"
 FORM_UI_SCHEMA = "formUiSchemaFilename"
-FILE_NAME_RULE = "file name should be "  # the start of check_file_name's message
+FILE_NAME_RULE = "file_name"  # check_file_name's problem code
 
 # An unquoted ISO 8601 duration, date(time) or cycle: SpiffWorkflow evaluates timer bodies as Python,
 # where `PT1H` is an unknown name and `2025-01-01` a syntax error.
@@ -49,10 +46,14 @@ class ParsedDocument:
     text: str
     root: Any  # lxml element
 
-    def problem(self, owner: Any, message: str, node: Any = None) -> Problem:
+    def problem(self, owner: Any, message: str, node: Any = None, *, code: str, **params: Any) -> Problem:
         """A problem on ``owner`` (its id), at the line of ``node`` (default: the owner)."""
         line = (node if node is not None else owner).sourceline
-        return Problem(self.path, line, owner.get("id"), message)
+        return Problem(self.path, line, owner.get("id"), message, code=code, params=params)
+
+    def restate(self, owner: Any, found: Problem) -> Problem:
+        """A problem found outside the document (in a form file, say) as one on ``owner``."""
+        return Problem(self.path, owner.sourceline, owner.get("id"), found.message, found.code, dict(found.params))
 
 
 def resolve_lane_role(lane_name: str | None, roles: Mapping[str, str]) -> str | None:
@@ -111,48 +112,21 @@ def start_messages(root: Any, process: Any) -> list[str]:
     return [names[ref] for ref in refs if names.get(ref)]
 
 
-class FormStore:
-    """Reads form files from one directory, each at most once, refusing paths outside it."""
-
-    def __init__(self, forms_dir: Path) -> None:
-        self.forms_dir = Path(forms_dir)
-        self._cache: dict[str, tuple[Any, str | None]] = {}
-
-    def load(self, name: str) -> tuple[Any, str | None]:
-        """(parsed JSON, None) or (None, error message)."""
-        if name not in self._cache:
-            self._cache[name] = self._read(name)
-        return self._cache[name]
-
-    def _read(self, name: str) -> tuple[Any, str | None]:
-        # A model must not make us read arbitrary files: only plain names inside forms_dir.
-        if not name or Path(name).name != name or name.startswith("."):
-            return None, f"form file name {name!r} must be a plain file name"
-        path = self.forms_dir / name
-        try:
-            return json.loads(path.read_text(encoding="utf-8")), None
-        except FileNotFoundError:
-            return None, f"form file {name} not found in {self.forms_dir}"
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, f"form file {name} cannot be read: {exc}"
-        except json.JSONDecodeError as exc:
-            return None, f"form file {name} is not valid JSON: {exc}"
-
-
 def check_forms(doc: ParsedDocument, process: Any, forms: FormStore) -> list[Problem]:
     """Every user task names a JSON Schema form that exists and is a valid schema."""
     problems = []
     for element, schema_name, ui_name in form_references(process):
         if schema_name is None:
-            problems.append(doc.problem(element, f"user task has no form ({FORM_SCHEMA})"))
+            problems.append(doc.problem(element, f"user task has no form ({FORM_SCHEMA})", code="user_task_no_form",
+                                        property=FORM_SCHEMA))
         else:
-            error = _schema_error(schema_name, forms)
+            error = forms.schema_problem(schema_name)
             if error:
-                problems.append(doc.problem(element, error))
+                problems.append(doc.restate(element, error))
         if ui_name is not None:
             error = forms.load(ui_name)[1]
             if error:
-                problems.append(doc.problem(element, error))
+                problems.append(doc.restate(element, error))
         problems += _due_in_problems(doc, element)
     return problems
 
@@ -164,21 +138,9 @@ def _due_in_problems(doc: ParsedDocument, element: Any) -> list[Problem]:
     try:
         TimerEventDefinition.parse_iso_duration(due_in.strip("\"'"))
     except Exception:  # SpiffWorkflow raises a bare Exception('Invalid duration')
-        return [doc.problem(element, f"dueIn {due_in!r} is not an ISO 8601 duration such as P5D or PT48H")]
+        return [doc.problem(element, f"dueIn {due_in!r} is not an ISO 8601 duration such as P5D or PT48H",
+                            code="due_in_invalid", value=due_in)]
     return []
-
-
-def _schema_error(name: str, forms: FormStore) -> str | None:
-    schema, error = forms.load(name)
-    if error:
-        return error
-    if not isinstance(schema, dict | bool):
-        return f"form {name} is not a valid JSON Schema: it must be a JSON object"
-    try:
-        validator_for(schema, default=Draft202012Validator).check_schema(schema)
-    except SchemaError as exc:
-        return f"form {name} is not a valid JSON Schema: {exc.message}"
-    return None
 
 
 def check_lanes(doc: ParsedDocument, process: Any, roles: Mapping[str, str]) -> list[Problem]:
@@ -191,15 +153,17 @@ def check_lanes(doc: ParsedDocument, process: Any, roles: Mapping[str, str]) -> 
     for lane in lanes:
         name = (lane.get("name") or "").strip()
         if not name:
-            problems.append(doc.problem(lane, "lane has no name"))
+            problems.append(doc.problem(lane, "lane has no name", code="lane_no_name"))
         elif roles and resolve_lane_role(name, roles) is None:
             known = ", ".join(sorted(roles))
-            problems.append(doc.problem(lane, f"lane '{name}' does not match any role ({known})"))
+            problems.append(doc.problem(lane, f"lane '{name}' does not match any role ({known})",
+                                        code="lane_unknown_role", lane=name, roles=known))
     in_lane = {(ref.text or "").strip() for ref in process.xpath("./bpmn:laneSet//bpmn:flowNodeRef",
                                                                  namespaces=NS)}
     for task in process.xpath("./bpmn:userTask|./bpmn:manualTask", namespaces=NS):
         if task.get("id") not in in_lane:
-            problems.append(doc.problem(task, "task is not in any lane, so no role would receive it"))
+            problems.append(doc.problem(task, "task is not in any lane, so no role would receive it",
+                                        code="task_no_lane"))
     return problems
 
 
@@ -208,9 +172,11 @@ def check_decisions(doc: ParsedDocument, process: Any, decision_ids: set[str]) -
     problems = []
     for task, ref in called_decisions(process):
         if not (ref or "").strip():
-            problems.append(doc.problem(task, "business rule task has no spiffworkflow:calledDecisionId"))
+            problems.append(doc.problem(task, "business rule task has no spiffworkflow:calledDecisionId",
+                                        code="rule_task_no_decision"))
         elif ref not in decision_ids:
-            problems.append(doc.problem(task, f"decision {ref!r} not found in the DMN files given"))
+            problems.append(doc.problem(task, f"decision {ref!r} not found in the DMN files given",
+                                        code="decision_not_found", decision=ref))
     return problems
 
 
@@ -218,7 +184,8 @@ def check_call_activities(doc: ParsedDocument, process: Any) -> list[Problem]:
     """Called processes live in the same file: a deployed version stores exactly one BPMN file."""
     local = {p.get("id") for p in doc.root.xpath("./bpmn:process", namespaces=NS)}
     return [
-        doc.problem(call, f"called process {call.get('calledElement')!r} is not defined in this file")
+        doc.problem(call, f"called process {call.get('calledElement')!r} is not defined in this file",
+                    code="called_process_missing", process=call.get("calledElement"))
         for call in process.xpath(".//bpmn:callActivity", namespaces=NS)
         if call.get("calledElement") not in local
     ]
@@ -228,7 +195,8 @@ def check_event_subprocesses(doc: ParsedDocument, process: Any) -> list[Problem]
     """Event sub-processes are refused: in SpiffWorkflow 3.2 an interrupting one does not cancel the
     main flow, and triggering one alters the spec that every instance of the version shares."""
     return [
-        doc.problem(node, "event sub-processes are not supported by this engine: use boundary events")
+        doc.problem(node, "event sub-processes are not supported by this engine: use boundary events",
+                    code="event_subprocess")
         for node in process.xpath(".//bpmn:subProcess[@triggeredByEvent='true']", namespaces=NS)
     ]
 
@@ -241,7 +209,8 @@ def check_file_name(doc: ParsedDocument) -> list[Problem]:
     process_id = processes[0].get("id")
     if not process_id or file_stem(doc.path) == process_id:
         return []
-    return [doc.problem(processes[0], f"{FILE_NAME_RULE}{process_id}.bpmn")]
+    return [doc.problem(processes[0], f"file name should be {process_id}.bpmn", code="file_name",
+                        file=f"{process_id}.bpmn")]
 
 
 def file_stem(path: str) -> str:
@@ -256,34 +225,44 @@ def file_stem(path: str) -> str:
 def check_expressions(doc: ParsedDocument, process: Any, compile_check: CompileCheck) -> list[Problem]:
     """Scripts, conditions, payloads and parameters compile; timers hold quoted expressions."""
     problems = [
-        doc.problem(_owner(node), f"invalid {label}: {error}", node)
-        for node, source, mode, label in _expressions(process)
-        if (error := compile_check(source, mode))
+        doc.problem(_owner(node), f"invalid {kind.label}: {error}", node, code=kind.code, detail=error, **params)
+        for node, source, kind, params in _expressions(process)
+        if (error := compile_check(source, kind.mode))
     ]
     for timer in process.xpath(".//bpmn:timerEventDefinition", namespaces=NS):
         problems.extend(_timer_problems(doc, timer, compile_check))
     return problems
 
-# (xpath, mode, label) of the Python held in element text, relative to a process or the document.
+class _Expression(NamedTuple):
+    """Where Python sits in a model: how it compiles, and how its problems are named."""
+
+    xpath: str
+    mode: str  # "eval" or "exec"
+    label: str  # in the English message
+    code: str
+
+
+# The Python held in element text, relative to a process or the document.
 _TEXT_EXPRESSIONS = (
-    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
-    (".//spiffworkflow:preScript", "exec", "pre-script"),
-    (".//spiffworkflow:postScript", "exec", "post-script"),
-    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "eval", "condition"),
-    (".//spiffworkflow:messagePayload", "eval", "message payload"),
-    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "eval",
-     "correlation expression"),
+    _Expression(".//bpmn:scriptTask/bpmn:script", "exec", "script", code="invalid_script"),
+    _Expression(".//spiffworkflow:preScript", "exec", "pre-script", code="invalid_pre_script"),
+    _Expression(".//spiffworkflow:postScript", "exec", "post-script", code="invalid_post_script"),
+    _Expression(".//bpmn:sequenceFlow/bpmn:conditionExpression", "eval", "condition", code="invalid_condition"),
+    _Expression(".//spiffworkflow:messagePayload", "eval", "message payload", code="invalid_message_payload"),
+    _Expression(".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "eval",
+                "correlation expression", code="invalid_correlation_expression"),
 )
 
 
-def _expressions(scope: Any) -> Iterator[tuple[Any, str, str, str]]:
-    for xpath, mode, label in _TEXT_EXPRESSIONS:
-        for node in scope.xpath(xpath, namespaces=NS):
+def _expressions(scope: Any) -> Iterator[tuple[Any, str, _Expression, dict[str, Any]]]:
+    for kind in _TEXT_EXPRESSIONS:
+        for node in scope.xpath(kind.xpath, namespaces=NS):
             if (node.text or "").strip():
-                yield node, node.text, mode, label
+                yield node, node.text, kind, {}
     for param in scope.xpath(".//spiffworkflow:serviceTaskOperator//spiffworkflow:parameter[@value]",
                              namespaces=NS):
-        yield param, param.get("value"), "eval", f"parameter {param.get('id')!r}"
+        kind = _Expression("", "eval", f"parameter {param.get('id')!r}", code="invalid_parameter")
+        yield param, param.get("value"), kind, {"parameter": param.get("id")}
 
 
 def check_document_expressions(doc: ParsedDocument, compile_check: CompileCheck) -> list[Problem]:
@@ -291,9 +270,9 @@ def check_document_expressions(doc: ParsedDocument, compile_check: CompileCheck)
     problems: list[Problem] = []
     for scope in doc.root.xpath("./bpmn:message|./bpmn:correlationProperty", namespaces=NS):
         problems.extend(
-            doc.problem(_owner(node), f"invalid {label}: {error}", node)
-            for node, source, mode, label in _expressions(scope)
-            if (error := compile_check(source, mode))
+            doc.problem(_owner(node), f"invalid {kind.label}: {error}", node, code=kind.code, detail=error, **params)
+            for node, source, kind, params in _expressions(scope)
+            if (error := compile_check(source, kind.mode))
         )
     return problems
 
@@ -314,21 +293,25 @@ def _timer_problems(doc: ParsedDocument, timer: Any, compile_check: CompileCheck
     source = (bodies[0].text or "").strip() if bodies else ""
     node = bodies[0] if bodies else timer
     if not source:
-        return [doc.problem(owner, "timer has no expression", node)]
+        return [doc.problem(owner, "timer has no expression", node, code="timer_empty")]
     if _ISO_8601.fullmatch(source):
-        return [doc.problem(owner, 'timer expression must be a quoted ISO 8601 string, e.g. "PT1H"', node)]
+        return [doc.problem(owner, 'timer expression must be a quoted ISO 8601 string, e.g. "PT1H"', node,
+                            code="timer_unquoted", expression=source)]
     error = compile_check(source, "eval")
-    return [doc.problem(owner, f"invalid timer expression: {error}", node)] if error else []
+    return [doc.problem(owner, f"invalid timer expression: {error}", node, code="invalid_timer",
+                        detail=error)] if error else []
 
 
 def dmn_structure_problems(doc: ParsedDocument) -> list[Problem]:
     """One decision per file, and ids where SpiffWorkflow needs them (it raises KeyError otherwise)."""
     decisions = doc.root.findall("{*}decision")
     if len(decisions) != 1:
-        found = f"found {len(decisions)}"
-        return [Problem(doc.path, doc.root.sourceline, None, f"a DMN file must hold one decision ({found})")]
+        return [Problem(doc.path, doc.root.sourceline, None,
+                        f"a DMN file must hold one decision (found {len(decisions)})",
+                        code="dmn_decision_count", params={"count": len(decisions)})]
     return [
-        Problem(doc.path, node.sourceline, None, f"DMN element {etree.QName(node).localname} has no id")
+        Problem(doc.path, node.sourceline, None, f"DMN element {etree.QName(node).localname} has no id",
+                code="dmn_missing_id", params={"element": etree.QName(node).localname})
         for node in decisions[0].iter(tag=etree.Element)
         if etree.QName(node).localname in _DMN_NEEDS_ID and not node.get("id")
     ]
@@ -347,7 +330,8 @@ def check_dmn(doc: ParsedDocument, compile_check: CompileCheck) -> list[Problem]
         inputs = [_cell_text(i.find("{*}inputExpression")) for i in table.findall("{*}input")]
         for expr_node, source in zip(table.findall("{*}input"), inputs, strict=True):
             if source and (error := compile_check(source, "eval")):
-                problems.append(doc.problem(expr_node, f"invalid input expression: {error}"))
+                problems.append(doc.problem(expr_node, f"invalid input expression: {error}",
+                                            code="invalid_input_expression", detail=error))
         for rule in table.findall("{*}rule"):
             problems.extend(_rule_problems(doc, rule, inputs, compile_check))
     return problems
@@ -365,11 +349,13 @@ def _rule_problems(doc: ParsedDocument, rule: Any, inputs: list[str | None],
     for entry, input_source in zip(rule.findall("{*}inputEntry"), inputs, strict=False):
         source = _cell_text(entry)
         if source and input_source and (error := compile_check(_dmn_test(input_source, source), "eval")):
-            problems.append(doc.problem(entry, f"invalid input entry {source!r}: {error}"))
+            problems.append(doc.problem(entry, f"invalid input entry {source!r}: {error}",
+                                        code="invalid_input_entry", entry=source, detail=error))
     for entry in rule.findall("{*}outputEntry"):
         source = _cell_text(entry)
         if source and (error := compile_check(source, "eval")):
-            problems.append(doc.problem(entry, f"invalid output entry: {error}"))
+            problems.append(doc.problem(entry, f"invalid output entry: {error}", code="invalid_output_entry",
+                                        detail=error))
     return problems
 
 

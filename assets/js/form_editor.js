@@ -28,7 +28,7 @@ if (root) {
       const where = document.createElement("code");
       where.textContent = problem.file + (problem.pointer ? " " + problem.pointer : "")
         + (problem.line ? ":" + problem.line : "");
-      item.append(where, " ", problem.message);
+      item.append(where, " ", problem.text || problem.message);
       problemList.append(item);
     }
   };

@@ -127,7 +127,7 @@ function showProblems(problems) {
       button.addEventListener("click", () => selectElement(problem.element_id));
       item.append(button, " ");
     }
-    item.append(problem.message);
+    item.append(problem.text || problem.message);
     problemList.append(item);
   }
 }

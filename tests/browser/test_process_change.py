@@ -146,7 +146,7 @@ def test_an_analyst_adds_a_step_and_running_referrals_follow_it(programme: tuple
     problem = page.locator(f"#modeller-problems button[data-element-id={NEW_TASK}]")
     problem.wait_for()
     listed = page.locator("#modeller-problems li", has=page.locator(f"button[data-element-id={NEW_TASK}]"))
-    assert "no form" in listed.first.inner_text()
+    assert "non ha un modulo" in listed.first.inner_text()  # the text in Italian, not the English message
     screenshot(page, "process-change-problem")
 
     # The problem selects its task; the panel gives it the new form.

@@ -108,6 +108,17 @@ class BulkMigrationArgsSchema(Schema):
     dry_run = fields.Boolean(load_default=False)
 
 
+class MigrationReasonSchema(Schema):
+    """One reason an instance cannot migrate: ``message`` in English, ``code`` and ``params`` to say it in
+    another language (the web pages show it in Italian or English from these)."""
+
+    code = fields.String(required=True, metadata={"example": "task_missing"})
+    params = fields.Dict(keys=fields.String(), required=True,
+                         metadata={"example": {"task": "review", "kind": "UserTask", "subprocess": None,
+                                               "version": 7}})
+    message = fields.String(required=True)
+
+
 class MigrationReportSchema(Schema):
     """Whether one instance migrates (or migrated), and if not, why."""
 
@@ -117,7 +128,9 @@ class MigrationReportSchema(Schema):
     to_version = fields.Integer(required=True)
     migratable = fields.Boolean(required=True)
     migrated = fields.Boolean(required=True)
-    reasons = fields.List(fields.String(), required=True)
+    reasons = fields.List(fields.String(), required=True, metadata={"description": "Why not, in English."})
+    details = fields.List(fields.Nested(MigrationReasonSchema), required=True,
+                          metadata={"description": "The same reasons, each with its code and params."})
 
 
 class BulkMigrationSchema(Schema):

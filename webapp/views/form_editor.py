@@ -2,16 +2,15 @@
 
 Registered on the modeller blueprint (so only analysts and administrators reach it) by :func:`register`.
 The engine (:mod:`engine.form_library`) judges a form and saves it only when it has no problem; this
-module turns the problems into Italian sentences and draws the preview with the staff's own form
-renderer, so the analyst sees the form exactly as a case worker will. A saved form reaches running
-work only through the modeller: validating and deploying a process freezes the saved form in the new
-version.
+module shows the problems in the analyst's language (:mod:`webapp.i18n.problems`) and draws the preview
+with the staff's own form renderer, so the analyst sees the form exactly as a case worker will. A saved
+form reaches running work only through the modeller: validating and deploying a process freezes the
+saved form in the new version.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -37,6 +36,7 @@ from webapp.accounts.auth import current_actor
 from webapp.errors import error_body
 from webapp.extensions import db
 from webapp.forms.render import Field, build_fields
+from webapp.i18n.problems import problem_text
 
 # Our largest form is ~10 kB; a hundred kilobytes per text leaves room and keeps a hostile post cheap.
 MAX_TEXT = 100 * 1024
@@ -73,43 +73,29 @@ def register(bp: Blueprint) -> None:
 
 # --- problems in the analyst's language ------------------------------------------------------------
 
-_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "json": lambda p: _("Non è JSON valido alla riga %(line)s, colonna %(column)s: %(detail)s", **p),
-    "too_large": lambda p: _("Il testo supera il limite di %(size)d kB.", **p),
-    "schema_object": lambda p: _("Lo schema JSON deve essere un oggetto JSON."),
-    "meta_schema": lambda p: _("Non è uno schema JSON valido (Draft 2020-12): %(detail)s", **p),
-    "draft": lambda p: _("$schema deve essere %(expected)s.", **p),
-    "type_object": lambda p: _("Il modulo deve avere \"type\": \"object\"."),
-    "form_title": lambda p: _("Il modulo non ha un titolo (title)."),
-    "no_properties": lambda p: _("Il modulo non ha campi (properties)."),
-    "additional_properties": lambda p: (
-        _("Il gruppo %(group)s deve avere additionalProperties: false.", **p) if p.get("group")
-        else _("Il modulo deve avere additionalProperties: false.")),
-    "required_unknown": lambda p: _("Il campo obbligatorio %(field)s non è tra i campi (properties).", **p),
-    "field_title": lambda p: _("Il campo %(field)s non ha un'etichetta (title).", **p),
-    "option": lambda p: _("L'opzione %(index)s di %(field)s deve avere const e title.", **p),
-    "ui_object": lambda p: _("Lo schema UI deve essere un oggetto JSON."),
-    "ui_order": lambda p: _("ui:order deve elencare i nomi dei campi, nell'ordine in cui compaiono."),
-    "ui_order_unknown": lambda p: _("ui:order nomina %(field)s, che non è un campo del modulo.", **p),
-    "ui_order_twice": lambda p: _("ui:order elenca %(field)s più di una volta.", **p),
-    "ui_order_missing": lambda p: _("ui:order non elenca il campo %(field)s.", **p),
-    "ui_unknown_key": lambda p: _("La chiave %(field)s dello schema UI non corrisponde a nessun campo.", **p),
-    "name": lambda p: _("Il nome del modulo può contenere solo lettere minuscole, cifre e _ "
-                        "(al massimo %(max)s caratteri).", **p),
-    "reserved": lambda p: _("Il nome «%(name)s» è riservato: scegline un altro.", **p),
-    "exists": lambda p: _("Esiste già un modulo chiamato «%(name)s».", **p),
-}
-
 
 def problem_dict(problem: FormProblem) -> dict[str, Any]:
-    """A problem for the page: its file, line, JSON pointer and an Italian message."""
-    message = _MESSAGES.get(problem.rule)
+    """A problem for the page: its file, line, JSON pointer and its sentence in the analyst's language, as
+    ``text`` like the modeller's answers, and as ``message`` too, which the editor has always sent."""
+    text = problem_text(problem)
     return {"file": problem.file, "line": problem.line, "pointer": problem.element_id, "rule": problem.rule,
-            "message": message(problem.params) if message else problem.message}
+            "code": problem.code, "params": dict(problem.params), "message": text, "text": text}
 
 
-def _problem(rule: str, file: str, pointer: str | None = None, **params: Any) -> FormProblem:
-    return FormProblem(file, params.get("line"), pointer, rule, rule, params)
+# The editor's own refusals, beside the engine's (webapp.i18n.problems has their sentences).
+def _too_large(file: str) -> FormProblem:
+    size = MAX_TEXT // 1024
+    return FormProblem(file, None, None, f"the text is larger than {size} kB", code="form_too_large",
+                       rule="too_large", params={"size": size})
+
+
+def _name_refused(name: str, *, exists: bool) -> FormProblem:
+    file = form_library.schema_file(name)
+    if exists:
+        return FormProblem(file, None, "name", f"a form called {name!r} exists already", code="form_exists",
+                           rule="exists", params={"name": name})
+    return FormProblem(file, None, "name", f"the name {name!r} is reserved", code="form_reserved",
+                       rule="reserved", params={"name": name})
 
 
 # --- reading what was typed ------------------------------------------------------------------------
@@ -118,8 +104,8 @@ def _problem(rule: str, file: str, pointer: str | None = None, **params: Any) ->
 def _parse(name: str, schema_text: str, ui_text: str) -> tuple[Any, Any, list[FormProblem]]:
     """Both texts as JSON (an empty UI schema is none), with the problems of reading and checking them."""
     schema_file, ui_file = form_library.schema_file(name), form_library.ui_file(name)
-    too_large = [_problem("too_large", file, size=MAX_TEXT // 1024)
-                 for file, text in ((schema_file, schema_text), (ui_file, ui_text)) if len(text) > MAX_TEXT]
+    too_large = [_too_large(file) for file, text in ((schema_file, schema_text), (ui_file, ui_text))
+                 if len(text) > MAX_TEXT]
     if too_large:
         return None, None, too_large
     schema, problems = form_library.parse_json(schema_text, schema_file)
@@ -175,12 +161,11 @@ def create_form() -> Page:
     name = (request.form.get("name") or "").strip()
     problems = form_library.check_name(name)
     if not problems and name in RESERVED_NAMES:
-        problems = [_problem("reserved", form_library.schema_file(name), "name", name=name)]
+        problems = [_name_refused(name, exists=False)]
     if problems:
         return _render_list(name, [problem_dict(p) for p in problems]), 422
     if form_library.get_form(db.session, current_app.config["FORMS_DIR"], name) is not None:
-        problem = _problem("exists", form_library.schema_file(name), "name", name=name)
-        return _render_list(name, [problem_dict(problem)]), 409
+        return _render_list(name, [problem_dict(_name_refused(name, exists=True))]), 409
     return redirect(url_for("modeller.edit_form", name=name, new=1), code=303)
 
 

@@ -26,6 +26,7 @@ from engine.runtime import Actor
 from engine.store import latest_version
 from webapp.accounts.auth import current_actor
 from webapp.extensions import db
+from webapp.i18n.problems import problem_text, reason_text
 from webapp.tracking import STATUS_LABELS, may_track
 from webapp.views.taskpage import get_engine
 
@@ -39,6 +40,9 @@ def register(bp: Blueprint) -> None:
     """Add the comparison and bulk migration pages to the modeller blueprint (which checks the roles)."""
     bp.add_url_rule("/compare", view_func=compare_versions)
     bp.add_url_rule("/versions/<int:version_id>/migrate", view_func=migrate_version, methods=["GET", "POST"])
+    # App-wide: the instance's own migration page (tracking blueprint) prints reasons too.
+    bp.add_app_template_filter(reason_text, "reason_text")
+    bp.add_app_template_filter(problem_text, "problem_text")
 
 
 def register_tracking(bp: Blueprint) -> None:
@@ -208,7 +212,7 @@ def _migrate_chosen(actor: Actor, version: ProcessVersion, target: ProcessVersio
         except ConflictError as exc:
             savepoint.rollback()
             report = migration.MigrationReport(instance_id, version.process_id, version.id, target.id,
-                                               reasons=[exc.message])
+                                               details=[migration.conflict_reason(exc)])
         reports.append(report)
     db.session.commit()
     return _migrate_page(version, target, instances, reports, done=True), 200

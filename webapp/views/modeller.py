@@ -26,6 +26,7 @@ from webapp.accounts.auth import current_actor
 from webapp.casefile_services import operation_parameters
 from webapp.errors import error_body
 from webapp.extensions import db
+from webapp.i18n.problems import problems_with_text
 from webapp.views import form_editor, model_versions
 from webapp.views.taskpage import get_engine
 
@@ -90,14 +91,15 @@ def download(version_id: int) -> Response:
 
 @bp.post("/versions/<int:version_id>/validate")
 def validate(version_id: int) -> tuple[Response, int]:
-    """The problems in the posted XML, each naming its element, as JSON."""
+    """The problems in the posted XML, each naming its element, as JSON (``text`` in the analyst's language)."""
     version = _version(version_id, with_xml=True)
     body = _posted_xml()
     if isinstance(body, tuple):
         return body
     check = check_document(body, version.dmn_files, forms_for_modelling(db.session, version.forms),
                            current_app.config["FORMS_DIR"], get_engine().roles)
-    return jsonify(check.as_dict()), 200
+    return jsonify({**check.as_dict(), "problems": problems_with_text(check.problems),
+                    "ignored": problems_with_text(check.ignored)}), 200
 
 
 @bp.post("/versions/<int:version_id>/deploy")
@@ -112,7 +114,7 @@ def deploy(version_id: int) -> tuple[Response, int]:
                                   current_app.config["FORMS_DIR"], get_engine().roles)
     except ModelValidationError as error:
         message = _("Il modello ha %(count)d problemi: non è stato pubblicato.", count=len(error.problems))
-        return jsonify(error_body(error.code, message, {"problems": [p.as_dict() for p in error.problems]})), 422
+        return jsonify(error_body(error.code, message, {"problems": problems_with_text(error.problems)})), 422
     try:
         stored = get_engine().deploy(db.session, models, actor=current_actor().username)
         db.session.commit()
@@ -143,7 +145,7 @@ def upload() -> tuple[Response, int]:
     xml, problems = read_upload(data)
     if xml is None:
         return jsonify(error_body("model_unreadable", _("Il file non è un documento BPMN leggibile."),
-                                  {"problems": [p.as_dict() for p in problems]})), 422
+                                  {"problems": problems_with_text(problems)})), 422
     return jsonify({"xml": xml, "file": file.filename}), 200
 
 

@@ -57,6 +57,9 @@ def test_refusal_roles_and_bad_input(app: Flask, api: Api) -> None:
     at_b = _at_second_task(api)
     _deploy_v2(app)
     url = f"/api/v1/tracking/instances/{at_b}/migrate"
+    dry = api.post(url, as_="analista", json={"dry_run": True}).get_json()
+    assert [(d["code"], d["params"]["task"]) for d in dry["details"]] == [("task_missing", "task_b")]
+    assert dry["details"][0]["message"] == dry["reasons"][0]
     refused = assert_error(api.post(url, as_="analista", json={}), 409, "conflict")
     assert "task 'task_b' (UserTask) does not exist" in refused["details"]["reasons"][0]
     assert_error(api.post(url, as_="coordinatore", json={}), 403, "not_allowed")

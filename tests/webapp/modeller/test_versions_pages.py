@@ -188,14 +188,14 @@ def test_what_cannot_migrate_says_why_and_is_refused(staff_app: Flask, as_user: 
     page = client.get(f"/modeller/versions/{v1}/migrate").get_data(as_text=True)
     row = row_of(page, "data-instance-id", instance)
     assert 'data-migratable="no"' in row
-    assert "task &#39;register_referral&#39; (UserTask) does not exist" in row
+    assert "L&#39;attività «register_referral» (UserTask) non esiste nella versione" in row
     assert 'name="instance"' not in row
     assert 'id="migrate-nothing"' in page
     forced = client.post(f"/modeller/versions/{v1}/migrate", data={
         "csrf_token": token_of(page), "target": v2.id, "instance": [instance], "confirm": "yes"})
     result = row_of(forced.get_data(as_text=True), "data-instance-id", instance)
     assert 'data-migrated="no"' in result
-    assert "does not exist" in result
+    assert "non esiste" in result
     assert version_of(staff_app, instance) == v1
     assert migrated_events(staff_app) == []
 
@@ -260,7 +260,7 @@ def test_one_instance_refused_with_reasons_roles_and_organisations(staff_app: Fl
     analyst = logged_in(staff_app, "analista")
     page = analyst.get(f"/instances/{mine}/migrate").get_data(as_text=True)
     assert 'data-migratable="no"' in page
-    assert "does not exist" in page.split('id="migrate-reasons"', 1)[1]
+    assert "«register_referral» (UserTask) non esiste nella versione" in page.split('id="migrate-reasons"', 1)[1]
     assert 'id="migrate-form"' not in page
     refused = analyst.post(f"/instances/{mine}/migrate", data={
         "csrf_token": token_of(page), "target": v2.id, "expected_version": 1, "confirm": "yes"})
@@ -269,3 +269,5 @@ def test_one_instance_refused_with_reasons_roles_and_organisations(staff_app: Fl
     assert logged_in(staff_app, "coordinatore").get(f"/instances/{mine}/migrate").status_code == 403
     assert logged_in(staff_app, "admin").get(f"/instances/{theirs}/migrate").status_code == 200
     assert migrated_events(staff_app) == []
+    english = analyst.get(f"/instances/{mine}/migrate?lang=en").get_data(as_text=True)
+    assert "Task &#39;register_referral&#39; (UserTask) does not exist in version" in english
