@@ -16,6 +16,8 @@ FLASK  := $(BIN)/flask
 ARTIFACTS := test-artifacts
 # Extra pytest arguments for both lanes, e.g. make test PYTEST_ARGS="-x -k casefile"
 PYTEST_ARGS ?=
+# pytest-xdist workers per lane: one per core ("auto"); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -104,10 +106,10 @@ export LANE_SUMMARY
 test: venv assets translations
 	@mkdir -p $(ARTIFACTS); rm -f $(ARTIFACTS)/junit-sqlite.xml $(ARTIFACTS)/junit-postgres.xml; \
 	echo "=== lane 1/2: SQLite ==="; \
-	sqlite_rc=0; PIS2_TEST_DB=sqlite $(BIN)/pytest -q --junitxml=$(ARTIFACTS)/junit-sqlite.xml \
+	sqlite_rc=0; PIS2_TEST_DB=sqlite $(BIN)/pytest -q -n $(PYTEST_WORKERS) --junitxml=$(ARTIFACTS)/junit-sqlite.xml \
 		$(PYTEST_ARGS) || sqlite_rc=$$?; \
 	echo "=== lane 2/2: PostgreSQL ==="; \
-	pg_rc=0; PIS2_TEST_DB=postgres $(BIN)/pytest -q -m "not sqlite_only" \
+	pg_rc=0; PIS2_TEST_DB=postgres $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not sqlite_only" \
 		--junitxml=$(ARTIFACTS)/junit-postgres.xml $(PYTEST_ARGS) || pg_rc=$$?; \
 	echo "=== summary ==="; \
 	$(BIN)/python -c "$$LANE_SUMMARY" sqlite $(ARTIFACTS)/junit-sqlite.xml $$sqlite_rc \

@@ -32,9 +32,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if LANE == "sqlite":
         return
     skip = pytest.mark.skip(reason="SQLite lane only")
+    # The screens do not depend on the database, and every query they run is tested in this lane below
+    # them; driving Chromium a second time would only double the lane's slowest part.
+    skip_browser = pytest.mark.skip(reason="browser tests run in the SQLite lane")
+    browser_tests = ROOT / "tests" / "browser"
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+        elif browser_tests in item.path.parents:
+            item.add_marker(skip_browser)
 
 
 @pytest.fixture(scope="session")
