@@ -97,13 +97,14 @@ function leaves(value, depth = 0) {
 }
 
 // What changed inside an element when the differ named no attribute (it does not look into
-// extension elements, which bpmn-moddle reads as generic elements).
-function innerChanges(before, after) {
+// extension elements, which bpmn-moddle reads as generic elements). ``skip`` names contained parts
+// that are compared as elements of their own.
+function innerChanges(before, after, skip = new Set()) {
   if (!before || !after) return [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changes = [];
   for (const key of keys) {
-    if (key.startsWith("$") || key === "di" || REFERENCES.has(key)) continue;
+    if (key.startsWith("$") || key === "di" || REFERENCES.has(key) || skip.has(key)) continue;
     const [was, is] = [leaves(before[key]), leaves(after[key])];
     const gone = was.filter((line) => !is.includes(line));
     const come = is.filter((line) => !was.includes(line));
@@ -143,7 +144,25 @@ function changeList(changes, oldElements, newElements) {
     entries.push({ id, kind: "changed", element: newElements.get(id) || change.model, attrs });
   }
   for (const [id, element] of Object.entries(changes._layoutChanged)) entries.push({ id, kind: "layout", element, attrs: [] });
-  return entries;
+  return entries.concat(overlooked(entries, oldElements, newElements));
+}
+
+// bpmn-js-differ does not look inside event definitions, so a timer given a new deadline (the change
+// the City asks for most) went unseen. Every flow element on both sides gets a second look at what it
+// contains; the elements a sub-process holds are compared on their own.
+const CONTAINED_ELEMENTS = new Set(["flowElements", "artifacts", "laneSets"]);
+
+function overlooked(entries, oldElements, newElements) {
+  const listed = new Set(entries.filter((entry) => entry.kind !== "layout").map((entry) => entry.id));
+  const found = [];
+  for (const [id, after] of newElements) {
+    const before = oldElements.get(id);
+    if (listed.has(id) || !before || typeof after.$instanceOf !== "function") continue;
+    if (!after.$instanceOf("bpmn:FlowElement")) continue;
+    const attrs = innerChanges(before, after, CONTAINED_ELEMENTS);
+    if (attrs.length) found.push({ id, kind: "changed", element: after, attrs });
+  }
+  return found;
 }
 
 function cell(row, text) {

@@ -1,6 +1,7 @@
 """An analyst compares two versions of the intake model in a real browser (bpmn-js-differ marks what was
 added, changed and moved, and the table lists it), then migrates the running instances of the oldest
-version from the modeller list. axe-core finds nothing serious; screenshots kept. The app is this
+version from the modeller list; on our real monitoring model, a timer given a new deadline is a change
+of that timer alone. axe-core finds nothing serious; screenshots kept. The app is this
 module's own, so the versions it deploys do not reach the other browser tests."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, ProcessInstance
+from casefile.roles import ROLES
+from engine.models import AuditEvent, ProcessInstance, ProcessVersion
+from engine.specs import read_models
 from tests.browser.conftest import (
     LiveServer,
     csp_refusals,
@@ -21,6 +24,7 @@ from tests.browser.conftest import (
     serious_violations,
     serving_intake_copies,
 )
+from tests.browser.test_modeller_roundtrip import FORMS, PROCESSES, serve_processes
 from tests.webapp.modeller.diagram import intake_with_diagram
 from webapp.extensions import db
 
@@ -143,3 +147,41 @@ def test_migrate_a_versions_instances_from_the_list(comparing: tuple[LiveServer,
         events = db.session.scalar(select(func.count()).select_from(AuditEvent)
                                    .where(AuditEvent.kind == "instance_migrated"))
     assert (on_newest, events) == (3, 3)
+
+
+@pytest.fixture(scope="module")
+def real_processes(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Any]]:
+    """processes/ deployed, then monitoring again with a new deadline: the visit escalation at 10 days."""
+    for live, app in serve_processes(make_database):
+        text = (PROCESSES / "monitoring.bpmn").read_text(encoding="utf-8")
+        assert text.count(OLD_DEADLINE) == 1
+        directory = tmp_path_factory.mktemp("monitoring")
+        (directory / "monitoring.bpmn").write_text(text.replace(OLD_DEADLINE, NEW_DEADLINE), encoding="utf-8")
+        with app.app_context():
+            app.extensions["engine"].deploy(
+                db.session, read_models([directory / "monitoring.bpmn"], FORMS, roles=ROLES), actor="tester")
+            db.session.commit()
+        yield live, app
+
+
+OLD_DEADLINE = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P7D"</bpmn:timeDuration>'
+NEW_DEADLINE = '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P10D"</bpmn:timeDuration>'
+
+
+def test_a_new_deadline_is_a_change_of_its_timer(real_processes: tuple[LiveServer, Any], page: Any) -> None:
+    server, app = real_processes
+    with app.app_context():
+        older, newer = db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "monitoring")
+                                          .order_by(ProcessVersion.id)).all()
+    login(page, server, "analista")
+    page.goto(f"{server.url}/modeller/compare?base={older}&other={newer}")
+    page.wait_for_selector("#compare[data-ready=true]")
+    rows = page.locator("#compare-changes tbody tr")
+    assert rows.count() == 1  # the timer, and nothing else of a 100-element model
+    timer = page.locator("#compare-changes tr[data-element-id=visit_overdue][data-kind=changed] td")
+    what = timer.nth(4).inner_text()
+    assert "eventDefinitions" in what
+    assert '"P7D"' in what
+    assert '"P10D"' in what
+    for side in ("old", "new"):
+        assert page.locator(f"#compare-{side} .djs-element.diff-changed[data-element-id=visit_overdue]").count() == 1
