@@ -183,3 +183,36 @@ def test_the_panel_goes_below_the_canvas_on_a_phone(panel_app: tuple[LiveServer,
     canvas = phone.locator("#modeller-canvas").bounding_box()
     panel = phone.locator("#modeller-panel").bounding_box()
     assert panel["y"] >= canvas["y"] + canvas["height"]
+
+
+def test_a_new_correlation_property_joins_the_key_and_the_server_accepts_it(panel_app: tuple[LiveServer, Any],
+                                                                            page: Any) -> None:
+    server, app = panel_app
+    login(page, server, "analista")
+    page.goto(f"{server.url}/modeller/versions/{version_of(app, 'intake').id}")
+    page.wait_for_selector("#modeller[data-ready=true]")
+    select(page, "wait_for_withdrawal")
+    new_property = field("pis2-correlation-new")
+    page.fill(new_property, "2nd")
+    assert "Solo lettere" in page.inner_text("#modeller-panel [data-entry-id='pis2-correlation-new']")
+    page.fill(new_property, "household_reference")  # taken by the existing property
+    assert "già usato" in page.inner_text("#modeller-panel [data-entry-id='pis2-correlation-new']")
+    assert one(saved(page), "//bpmn:correlationProperty[@id='2nd']") is None  # nothing written while typing
+
+    page.fill(new_property, "referral_id")
+    page.locator(new_property).blur()
+    root = saved_when(page, lambda r: one(r, "//bpmn:correlationProperty[@id='referral_id']") is not None)
+    assert one(root, "//bpmn:correlationProperty[@id='referral_id']/bpmn:correlationPropertyRetrievalExpression"
+                     "[@messageRef='Message_referral_withdrawn']/*").text == "referral_id"
+    refs = [ref.text for ref in root.xpath("//bpmn:correlationKey[@name='referral_key']/bpmn:correlationPropertyRef",
+                                           namespaces=NS)]
+    assert refs == ["household_reference", "referral_id"]
+    # Its expression is edited like the others', and the server's validation accepts the model.
+    page.fill(field("pis2-correlation-referral_id"), "payload['referral_id']")
+    expression = "//bpmn:correlationProperty[@id='referral_id']/bpmn:correlationPropertyRetrievalExpression/*"
+    saved_when(page, lambda r: one(r, expression).text == "payload['referral_id']")
+    page.click("#modeller-validate")
+    page.wait_for_selector("#modeller-status[data-kind=ok]")
+    page.click("#modeller-canvas")
+    page.keyboard.press("Control+z")  # the editor's undo takes back the last edit, the expression
+    saved_when(page, lambda r: one(r, expression).text == "referral_id")

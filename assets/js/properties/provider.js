@@ -4,20 +4,15 @@
 // (`pis2Panel` service: { catalogue, labels }); this file holds no user text.
 import { Group, ListGroup, SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited,
   isTextAreaEntryEdited, isTextFieldEntryEdited } from "@bpmn-io/properties-panel";
-import { useService } from "bpmn-js-properties-panel";
 import { getBusinessObject, is, isAny } from "bpmn-js/lib/util/ModelUtil";
 import { MULTI, ensureExtension, findExtension, getBody, getProperty, removeExtension, setBody, setProperty,
   updateCommand } from "./extensions.js";
 import { SuggestEntry, isSuggestEdited } from "./fields.js";
+import { messageGroup } from "./messages.js";
+import { BodyEntry, usePanel } from "./panel.js";
 
 // ISO 8601 durations as the engine's due dates take them: P2D, PT4H, P1W, P1Y2M3DT4H5M6S.
 const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
-
-function usePanel() {
-  const { catalogue, labels } = useService("pis2Panel");
-  return { catalogue, labels, bpmnFactory: useService("bpmnFactory"), commandStack: useService("commandStack"),
-    modeling: useService("modeling"), debounce: useService("debounceInput") };
-}
 
 function normalise(text) {
   return (text || "").split(/\s+/).filter(Boolean).join(" ").toLowerCase();
@@ -79,17 +74,6 @@ function DueInEntry({ element, id }) {
   });
 }
 
-function BodyEntry({ element, id, type, label, description, target, monospace, rows }) {
-  const panel = usePanel();
-  const bo = target || getBusinessObject(element);
-  const props = {
-    element, id, label, description, debounce: panel.debounce, monospace, rows: rows || 4,
-    getValue: () => getBody(bo, type),
-    setValue: (value) => setBody(panel, element, bo, type, value || ""),
-  };
-  return TextAreaEntry(props);
-}
-
 function formGroups(element, labels) {
   const entry = (id, props) => ({ id, element, ...props });
   return [{
@@ -142,136 +126,6 @@ function isConditional(element) {
   if (!is(element, "bpmn:SequenceFlow")) return false;
   const source = getBusinessObject(element).get("sourceRef");
   return isAny(source, ["bpmn:ExclusiveGateway", "bpmn:InclusiveGateway"]);
-}
-
-// --- messages and correlation -------------------------------------------------------------------
-
-function messageHolder(element) {
-  const bo = getBusinessObject(element);
-  if (isAny(element, ["bpmn:ReceiveTask", "bpmn:SendTask"])) return bo;
-  return (bo.get("eventDefinitions") || []).find((d) => is(d, "bpmn:MessageEventDefinition"));
-}
-
-function isThrowing(element) {
-  return isAny(element, ["bpmn:IntermediateThrowEvent", "bpmn:EndEvent", "bpmn:SendTask"]);
-}
-
-function definitionsOf(bo) {
-  let node = bo;
-  while (node.$parent) node = node.$parent;
-  return node;
-}
-
-const NEW_MESSAGE = "__new__";
-
-// Send tasks: bpmn-js's own message group covers events and receive tasks, not these.
-function SendMessageEntry({ element, id }) {
-  const panel = usePanel();
-  const bo = getBusinessObject(element);
-  const definitions = definitionsOf(bo);
-  const messages = definitions.get("rootElements").filter((root) => is(root, "bpmn:Message"));
-  return SelectEntry({
-    element, id, label: panel.labels.message,
-    getValue: () => (bo.get("messageRef") ? bo.get("messageRef").get("id") : ""),
-    setValue: (value) => {
-      if (value !== NEW_MESSAGE) {
-        panel.modeling.updateProperties(element, { messageRef: messages.find((m) => m.get("id") === value) });
-        return;
-      }
-      const message = panel.bpmnFactory.create("bpmn:Message", { name: panel.labels.newMessageName });
-      message.$parent = definitions;
-      panel.commandStack.execute(MULTI, [
-        updateCommand(element, definitions, { rootElements: [...definitions.get("rootElements"), message] }),
-        updateCommand(element, bo, { messageRef: message }),
-      ]);
-    },
-    getOptions: () => [{ value: "", label: panel.labels.none },
-      ...messages.map((m) => ({ value: m.get("id"), label: m.get("name") || m.get("id") })),
-      { value: NEW_MESSAGE, label: panel.labels.newMessage }],
-  });
-}
-
-function CorrelationEntry({ element, id, property, keys }) {
-  const panel = usePanel();
-  const holder = messageHolder(element);
-  const message = holder.get("messageRef");
-  const expressions = () => property.get("correlationPropertyRetrievalExpression");
-  const current = () => expressions().find((e) => e.get("messageRef") === message);
-  const name = property.get("name") || property.get("id");
-  return TextFieldEntry({
-    element, id, debounce: panel.debounce,
-    label: keys.length ? `${name} (${keys.join(", ")})` : name,
-    description: panel.labels.correlationHelp,
-    getValue: () => {
-      const found = current();
-      return (found && found.get("messagePath") && found.get("messagePath").get("body")) || "";
-    },
-    setValue: (value) => {
-      const found = current();
-      const commands = [];
-      if (!value) {
-        if (!found) return;
-        commands.push(updateCommand(element, property,
-          { correlationPropertyRetrievalExpression: expressions().filter((e) => e !== found) }));
-      } else if (found && found.get("messagePath")) {
-        commands.push(updateCommand(element, found.get("messagePath"), { body: value }));
-      } else {
-        const path = panel.bpmnFactory.create("bpmn:FormalExpression", { body: value });
-        if (found) {
-          path.$parent = found;
-          commands.push(updateCommand(element, found, { messagePath: path }));
-        } else {
-          const retrieval = panel.bpmnFactory.create("bpmn:CorrelationPropertyRetrievalExpression",
-            { messageRef: message, messagePath: path });
-          path.$parent = retrieval;
-          retrieval.$parent = property;
-          commands.push(updateCommand(element, property,
-            { correlationPropertyRetrievalExpression: [...expressions(), retrieval] }));
-        }
-      }
-      panel.commandStack.execute(MULTI, commands);
-    },
-  });
-}
-
-function messageGroup(element, labels) {
-  const holder = messageHolder(element);
-  if (!holder) return null;
-  const entries = [];
-  if (is(element, "bpmn:SendTask")) {
-    entries.push({ id: "pis2-send-message", element, component: SendMessageEntry, isEdited: isSelectEntryEdited });
-  }
-  if (isThrowing(element)) {
-    entries.push({ id: "pis2-message-payload", element, component: BodyEntry, isEdited: isTextAreaEntryEdited,
-      type: "spiffworkflow:MessagePayload", target: holder, monospace: true, label: labels.messagePayload,
-      description: labels.messagePayloadHelp });
-  } else {
-    entries.push({ id: "pis2-message-variable", element, component: VariableEntry, isEdited: isTextFieldEntryEdited,
-      target: holder });
-  }
-  const message = holder.get("messageRef");
-  if (message) {
-    const definitions = definitionsOf(holder);
-    const keys = definitions.get("rootElements").filter((root) => is(root, "bpmn:Collaboration"))
-      .flatMap((collaboration) => collaboration.get("correlationKeys") || []);
-    for (const property of definitions.get("rootElements").filter((r) => is(r, "bpmn:CorrelationProperty"))) {
-      const usedBy = keys.filter((key) => (key.get("correlationPropertyRef") || []).includes(property))
-        .map((key) => key.get("name"));
-      entries.push({ id: `pis2-correlation-${property.get("id")}`, element, component: CorrelationEntry,
-        isEdited: isTextFieldEntryEdited, property, keys: usedBy });
-    }
-  }
-  return { id: "pis2-message", label: labels.messageGroup, component: Group, entries };
-}
-
-function VariableEntry({ element, id, target }) {
-  const panel = usePanel();
-  return TextFieldEntry({
-    element, id, label: panel.labels.messageVariable, description: panel.labels.messageVariableHelp,
-    debounce: panel.debounce,
-    getValue: () => getBody(target, "spiffworkflow:MessageVariable"),
-    setValue: (value) => setBody(panel, element, target, "spiffworkflow:MessageVariable", (value || "").trim()),
-  });
 }
 
 // --- service tasks ------------------------------------------------------------------------------
