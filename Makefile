@@ -1,7 +1,7 @@
 # pis2 developer and CI entry points.
 #   make run    - install, migrate + deploy processes + seed demo data, serve on http://127.0.0.1:5000
 #   make test   - both database lanes: SQLite, then a throw-away PostgreSQL 15 (tests/pg_server.py)
-#   make lint   - ruff + import contracts
+#   make lint   - ruff + import contracts + mypy + eslint on the page scripts
 #   make bench  - benchmarks
 
 SHELL := /bin/bash
@@ -116,10 +116,11 @@ test: venv assets translations
 		postgres $(ARTIFACTS)/junit-postgres.xml $$pg_rc; \
 	for rc in $$sqlite_rc $$pg_rc; do [ $$rc -eq 0 ] || [ $$rc -eq 5 ] || exit 1; done
 
-lint: venv
+lint: venv assets
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	npm run --silent lint
 
 bench: venv
 	$(BIN)/python -m bench

@@ -35,3 +35,12 @@ def test_ruff_finds_nothing() -> None:
 def test_engine_is_strictly_typed() -> None:
     result = _run_tool("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_page_scripts_pass_eslint() -> None:
+    eslint = ROOT / "node_modules" / ".bin" / "eslint"
+    assert eslint.exists(), "node_modules is missing: run make assets"
+    result = subprocess.run([str(eslint), "assets"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -250,7 +250,7 @@ async function main() {
       load(root.querySelector("#compare-new"), messages.newUrl),
     ]);
     viewers = { old: oldViewer, new: newViewer };
-  } catch (error) {
+  } catch {
     status.textContent = messages.msgLoadFailed;
     status.dataset.kind = "error";
     root.dataset.ready = "error";

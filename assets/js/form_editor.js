@@ -47,7 +47,7 @@ if (root) {
       });
       payload = await response.json();
       if (!response.ok) throw new Error(payload.error ? payload.error.message : response.statusText);
-    } catch (error) {
+    } catch {
       if (request === latest) say(text("msgServerError"), "error");
       return;
     }

@@ -136,7 +136,7 @@ async function post(url, body, contentType) {
   const headers = { "X-CSRFToken": root.dataset.csrfToken, Accept: "application/json" };
   if (contentType) headers["Content-Type"] = contentType;
   const response = await fetch(url, { method: "POST", body, headers, credentials: "same-origin" });
-  let payload = {};
+  let payload;
   try {
     payload = await response.json();
   } catch {

@@ -46,7 +46,7 @@ async function show(container) {
     const response = await fetch(container.dataset.xmlUrl, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     await importModel(viewer, await response.text());
-  } catch (error) {
+  } catch {
     viewer.destroy();
     container.textContent = container.dataset.msgLoadFailed || "";
     container.dataset.failed = "true";
