@@ -53,6 +53,8 @@ def test_list_shows_every_version_with_who_when_hash_and_running_instances(staff
     row = page.split(f'data-version-id="{version_id}"', 1)[1].split("</tr>", 1)[0]
     assert '<td class="running-count">1</td>' in row
     assert f"/modeller/versions/{version_id}/bpmn?download=1" in row
+    # Screen readers hear which version a link acts on by the number people use, as the row shows it.
+    assert row.count('<span class="visually-hidden"> v1</span>') == 2
 
 
 def test_edit_page_carries_its_urls_and_token_and_no_inline_script(as_user: Any) -> None:
